@@ -1,0 +1,1 @@
+"""Api of the accounts app (see CONVENTIONS.md for what belongs here)."""

@@ -1,0 +1,107 @@
+"""Reads scoped by membership: a user sees the organisations they belong to, and nothing of the others.
+
+Other apps scope their own querysets with `scope_to_member_organizations(queryset, user=...)`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from django.db.models import Model, QuerySet
+
+from accounts.models import Membership, Organization, User
+
+ACTIVE_ORGANIZATION_SESSION_KEY = "active_organization_id"
+
+M = TypeVar("M", bound=Model)
+
+
+def organization_list_for_user(*, user: User) -> QuerySet[Organization]:
+    if not user.is_authenticated:
+        return Organization.objects.none()
+    return Organization.objects.filter(memberships__user=user).order_by("name")
+
+
+def organization_get(*, organization_id: int, user: User) -> Organization:
+    """The organisation if `user` is a member; Organization.DoesNotExist (→ 404) otherwise."""
+    return organization_list_for_user(user=user).get(pk=organization_id)
+
+
+def membership_get(*, organization_id: int, user: User) -> Membership:
+    return Membership.objects.select_related("organization").get(organization_id=organization_id, user=user)
+
+
+def membership_list_for_organization(*, organization_id: int, user: User) -> QuerySet[Membership]:
+    """Members of an organisation `user` belongs to (raises Organization.DoesNotExist otherwise)."""
+    organization = organization_get(organization_id=organization_id, user=user)
+    return Membership.objects.filter(organization=organization).select_related("user").order_by("created_at")
+
+
+def scope_to_member_organizations(
+    queryset: QuerySet[M], *, user: User, field_name: str = "organization", roles: set[str] | None = None
+) -> QuerySet[M]:
+    """Restrict `queryset` to rows whose `field_name` organisation has `user` as a member (optionally in `roles`)."""
+    if not user.is_authenticated:
+        return queryset.none()
+    memberships = Membership.objects.filter(user=user)
+    if roles is not None:
+        memberships = memberships.filter(role__in=roles)
+    return queryset.filter(**{f"{field_name}__in": memberships.values("organization_id")})
+
+
+@dataclass(frozen=True)
+class UserContext:
+    """Who the user is acting as right now: the navigation and the dashboard are built from it."""
+
+    role: str | None  # "client" | "vendor" | "freelancer" | "staff" | None
+    organization: Organization | None
+    membership: Membership | None
+    memberships: list[Membership] = field(default_factory=list)
+
+
+def user_context(*, user: User, session: Mapping[str, Any] | None = None) -> UserContext:
+    """The organisation chosen in the session (or the first one); freelancer or staff when there is none."""
+    memberships = list(Membership.objects.filter(user=user).select_related("organization").order_by("created_at"))
+    chosen_id = (session or {}).get(ACTIVE_ORGANIZATION_SESSION_KEY)
+    membership = next((m for m in memberships if m.organization_id == chosen_id), None)
+    if membership is None and memberships:
+        membership = memberships[0]
+    if membership is not None:
+        return UserContext(membership.organization.kind, membership.organization, membership, memberships)
+    if user_is_freelancer(user=user):
+        return UserContext("freelancer", None, None, memberships)
+    if user.is_staff:
+        return UserContext("staff", None, None, memberships)
+    return UserContext(None, None, None, memberships)
+
+
+def user_is_freelancer(*, user: User) -> bool:
+    from talent.selectors import talent_profile_exists
+
+    return talent_profile_exists(user=user)
+
+
+def dashboard_context(*, user: User, session: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Everything the dashboard shows for the user's current role, in a fixed number of queries."""
+    from talent.selectors import talent_profile_for_user
+
+    context = user_context(user=user, session=session)
+    members: list[Membership] = []
+    profile = None
+    if context.organization is not None:
+        members = list(membership_list_for_organization(organization_id=context.organization.pk, user=user))
+    elif context.role == "freelancer":
+        profile = talent_profile_for_user(user=user)
+    # Later issues add onboarding steps here (post a gig, complete a profile, upload documents), each with a
+    # done-state read from the data, never assumed.
+    steps: list[dict[str, Any]] = []
+    return {
+        "role": context.role,
+        "organization": context.organization,
+        "membership": context.membership,
+        "members": members,
+        "profile": profile,
+        "next_steps": steps,
+    }

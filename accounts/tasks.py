@@ -1,0 +1,1 @@
+"""Tasks of the accounts app (see CONVENTIONS.md for what belongs here)."""

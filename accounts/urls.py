@@ -1,0 +1,1 @@
+"""Urls of the accounts app (see CONVENTIONS.md for what belongs here)."""

@@ -1,0 +1,1 @@
+"""Forms of the billing app (see CONVENTIONS.md for what belongs here)."""

@@ -1,0 +1,1 @@
+"""Billing: ledger, invoices, payments, payout accounts, payouts (models arrive with their issue)."""

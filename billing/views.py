@@ -1,0 +1,1 @@
+"""Views of the billing app (see CONVENTIONS.md for what belongs here)."""

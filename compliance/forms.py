@@ -1,0 +1,1 @@
+"""Forms of the compliance app (see CONVENTIONS.md for what belongs here)."""

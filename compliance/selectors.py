@@ -1,0 +1,1 @@
+"""Selectors of the compliance app (see CONVENTIONS.md for what belongs here)."""

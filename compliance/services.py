@@ -1,0 +1,1 @@
+"""Services of the compliance app (see CONVENTIONS.md for what belongs here)."""

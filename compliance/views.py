@@ -1,0 +1,1 @@
+"""Views of the compliance app (see CONVENTIONS.md for what belongs here)."""

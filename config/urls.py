@@ -1,0 +1,15 @@
+from allauth.account.decorators import secure_admin_login
+from django.contrib import admin
+from django.urls import include, path
+
+admin.site.site_header = "Tandem operations"
+admin.site.site_title = "Tandem ops"
+admin.site.index_title = "Operations"
+# The admin signs in through allauth's login, so the same lockout and rate limits protect it.
+admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
+    path("", include("core.urls")),
+]

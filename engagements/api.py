@@ -1,0 +1,1 @@
+"""Api of the engagements app (see CONVENTIONS.md for what belongs here)."""

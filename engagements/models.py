@@ -1,0 +1,1 @@
+"""Engagements: contracts, milestones, timesheets, statements of work, service levels (models arrive with their issue)."""

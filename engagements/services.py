@@ -1,0 +1,1 @@
+"""Services of the engagements app (see CONVENTIONS.md for what belongs here)."""

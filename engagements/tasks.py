@@ -1,0 +1,1 @@
+"""Tasks of the engagements app (see CONVENTIONS.md for what belongs here)."""

@@ -1,0 +1,1 @@
+"""Api of the marketplace app (see CONVENTIONS.md for what belongs here)."""

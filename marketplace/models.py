@@ -1,0 +1,1 @@
+"""Marketplace: gigs, micro-task batches, bids, invitations, matches, reviews (models arrive with their issue)."""

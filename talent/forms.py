@@ -1,0 +1,1 @@
+"""Forms of the talent app (see CONVENTIONS.md for what belongs here)."""

@@ -1,0 +1,1 @@
+"""Tasks of the talent app (see CONVENTIONS.md for what belongs here)."""
