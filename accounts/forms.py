@@ -18,7 +18,9 @@ class SignupForm(AllauthSignupForm):
     intent = forms.ChoiceField(
         label="What brings you to Tandem?", choices=SignupIntent.CHOICES, widget=forms.RadioSelect
     )
-    full_name = forms.CharField(label="Full name", max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name"}))
+    full_name = forms.CharField(
+        label="Full name", max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name"})
+    )
     organization_name = forms.CharField(
         label="Organisation name",
         max_length=200,
@@ -28,7 +30,7 @@ class SignupForm(AllauthSignupForm):
     )
     country = forms.ChoiceField(
         label="Country",
-        choices=[("", "Choose your country")] + COUNTRY_CHOICES,
+        choices=[("", "Choose your country"), *COUNTRY_CHOICES],
         help_text="Where you (or your organisation) are based; it decides which tax forms apply.",
     )
 

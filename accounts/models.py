@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone as django_timezone
 
+from core.countries import COUNTRY_CHOICES
 from core.models import TimeStampedModel
 
 
@@ -38,7 +39,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     email = models.EmailField("email address", max_length=254, unique=True)
     full_name = models.CharField(max_length=150)
-    country = models.CharField(max_length=2, blank=True, help_text="ISO 3166-1 alpha-2 country of residence.")
+    country = models.CharField(max_length=2, blank=True, choices=COUNTRY_CHOICES, help_text="Country of residence.")
     timezone = models.CharField(max_length=64, default="UTC")
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False, help_text="Can sign in to the operations admin.")
@@ -78,7 +79,7 @@ class Organization(TimeStampedModel):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=220, unique=True)
     kind = models.CharField(max_length=10, choices=Kind.choices)
-    country = models.CharField(max_length=2, blank=True)
+    country = models.CharField(max_length=2, blank=True, choices=COUNTRY_CHOICES)
     website = models.URLField(blank=True)
     members = models.ManyToManyField(User, through="Membership", related_name="organizations")
 

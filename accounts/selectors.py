@@ -39,7 +39,7 @@ def membership_list_for_organization(*, organization_id: int, user: User) -> Que
     return Membership.objects.filter(organization=organization).select_related("user").order_by("created_at")
 
 
-def scope_to_member_organizations(
+def scope_to_member_organizations[M: Model](
     queryset: QuerySet[M], *, user: User, field_name: str = "organization", roles: set[str] | None = None
 ) -> QuerySet[M]:
     """Restrict `queryset` to rows whose `field_name` organisation has `user` as a member (optionally in `roles`)."""

@@ -96,9 +96,7 @@ def membership_add(*, organization: Organization, user: User, role: str, by: Use
     if actor is None:
         raise Organization.DoesNotExist
     if not actor.can_manage:
-        raise ApplicationError(
-            "Only owners and admins can add members.", code="permission_denied", status=403
-        )
+        raise ApplicationError("Only owners and admins can add members.", code="permission_denied", status=403)
     if role not in Membership.Role.values:
         raise ApplicationError(f"“{role}” is not a role. Choose owner, admin, member or finance.")
     if role == Membership.Role.OWNER and actor.role != Membership.Role.OWNER:

@@ -54,7 +54,7 @@ def _redis_url(db: int) -> str:
     """REDIS_URL pointed at one logical database (cache, broker and results each get their own)."""
     url = urlsplit(REDIS_URL)
     if url.scheme == "unix":
-        return urlunsplit(url._replace(query=f"db={db}"))
+        return f"unix://{url.path}?db={db}"  # urlunsplit would drop the empty host and with it the "//"
     return urlunsplit(url._replace(path=f"/{db}"))
 
 
@@ -168,9 +168,30 @@ ACCOUNT_RATE_LIMITS = {
 }
 
 # --- Email -----------------------------------------------------------------------------------------------------
-# EMAIL_URL examples: consolemail://, filemail:///path, smtp+tls://user:pass@smtp.example.com:587
-EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
-vars().update(EMAIL_CONFIG)
+# EMAIL_URL examples: consolemail:// (development default), filemail:///var/mail/tandem,
+# smtp+tls://user:password@smtp.example.com:587, smtps://user:password@smtp.example.com:465
+
+
+def _mailer(url_config: dict) -> dict:
+    """django-environ's parsed EMAIL_URL → a Django 6.1 MAILERS entry with only the options its backend takes."""
+    backend = url_config["EMAIL_BACKEND"]
+    options: dict[str, object] = {}
+    if backend.endswith("smtp.EmailBackend"):
+        options = {
+            "host": url_config.get("EMAIL_HOST") or "localhost",
+            "port": url_config.get("EMAIL_PORT") or 25,
+            "username": url_config.get("EMAIL_HOST_USER") or "",
+            "password": url_config.get("EMAIL_HOST_PASSWORD") or "",
+            "use_tls": bool(url_config.get("EMAIL_USE_TLS")),
+            "use_ssl": bool(url_config.get("EMAIL_USE_SSL")),
+            "timeout": env.int("EMAIL_TIMEOUT", default=20),
+        }
+    elif backend.endswith("filebased.EmailBackend"):
+        options = {"file_path": url_config.get("EMAIL_FILE_PATH") or str(BASE_DIR / ".local" / "mail")}
+    return {"BACKEND": backend, "OPTIONS": options}
+
+
+MAILERS = {"default": _mailer(env.email_url("EMAIL_URL", default="consolemail://"))}
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Tandem <no-reply@tandem.localhost>")
 SERVER_EMAIL = env("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 
@@ -211,8 +232,9 @@ PRIVATE_STORAGE_ROOT = env.path("DJANGO_PRIVATE_STORAGE_ROOT", default=str(BASE_
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
 SECURE_REDIRECT_EXEMPT = [r"^health/$"]
-SESSION_COOKIE_SECURE = not DEBUG
-CSRF_COOKIE_SECURE = not DEBUG
+# Cookies only over HTTPS in production; a plain-HTTP local run of the production image may turn this off.
+SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=not DEBUG)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_HTTPONLY = True
 SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG

@@ -11,15 +11,15 @@ os.environ.setdefault("DJANGO_EMBEDDED_SERVICES", "true")
 os.environ.setdefault("DJANGO_EMBEDDED_PROFILE", "test")
 os.environ["DJANGO_READ_DOT_ENV"] = "false"
 
-from .settings import *  # noqa: E402,F403
-from .settings import CACHES, PASSWORD_HASHERS  # noqa: E402
+from .settings import *  # noqa: F403
+from .settings import CACHES, PASSWORD_HASHERS
 
 DEBUG = False
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 SECURE_SSL_REDIRECT = False
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
 # Per-process cache so rate-limit counters (login lockout) never leak between tests; Redis stays the broker.
 CACHES = {**CACHES, "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # Argon2 stays first (it is what production uses); tests that hash many passwords may pass a hash in directly.

@@ -8,7 +8,16 @@ from core.models import AuditEvent
 class AuditEventAdmin(admin.ModelAdmin):
     """Read-only: audit events are append-only."""
 
-    list_display = ("created_at", "action", "actor_label", "organization", "target_type", "target_id", "from_state", "to_state")
+    list_display = (
+        "created_at",
+        "action",
+        "actor_label",
+        "organization",
+        "target_type",
+        "target_id",
+        "from_state",
+        "to_state",
+    )
     list_filter = ("action", "target_type", ("organization", admin.RelatedOnlyFieldListFilter))
     search_fields = ("action", "actor_label", "target_label", "target_id")
     date_hierarchy = "created_at"

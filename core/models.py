@@ -33,10 +33,10 @@ class StatefulModel(TimeStampedModel):
     def transition_to(self, new_status: str) -> str:
         """Move to `new_status` if the lifecycle allows it; returns the previous status. Does not save."""
         if not self.can_transition_to(new_status):
-            label = self._meta.verbose_name
+            labels = dict(getattr(self._meta.get_field("status"), "choices", None) or [])
             raise ApplicationError(
-                f"This {label} is {self.get_status_display()}; it cannot become "  # type: ignore[attr-defined]
-                f"{dict(self._meta.get_field('status').choices or []).get(new_status, new_status)}.",
+                f"This {self._meta.verbose_name} is {labels.get(self.status, self.status)}; "
+                f"it cannot become {labels.get(new_status, new_status)}.",
                 code="invalid_transition",
                 status=409,
             )

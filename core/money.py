@@ -7,9 +7,9 @@ know the currencies whose minor unit is not a hundredth.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Iterable, Sequence
 
 from django.db import models
 
@@ -144,9 +144,7 @@ class Money:
         if not isinstance(other, Money):
             raise TypeError("Money can only be combined with Money")
         if other.currency != self.currency:
-            raise ApplicationError(
-                f"Cannot combine {self.currency} with {other.currency}.", code="currency_mismatch"
-            )
+            raise ApplicationError(f"Cannot combine {self.currency} with {other.currency}.", code="currency_mismatch")
 
     def __add__(self, other: Money) -> Money:
         self._same_currency(other)

@@ -9,7 +9,7 @@ BEAT_HEARTBEAT_KEY = "core:beat:last_seen"
 
 
 @shared_task(name="core.tasks.ping")
-def ping(token: str = "pong") -> str:
+def ping(token: str) -> str:
     """Round-trip check used by the health endpoint: proves a worker consumed the default queue."""
     return token
 

@@ -1,1 +1,3 @@
-"""Engagements: contracts, milestones, timesheets, statements of work, service levels (models arrive with their issue)."""
+"""Engagements: contracts, milestones, timesheets, statements of work, service levels.
+
+Models arrive with their issue."""

@@ -5,6 +5,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
+from core.countries import COUNTRY_CHOICES
 from core.models import TimeStampedModel
 from core.money import AmountField, CurrencyField
 
@@ -50,7 +51,7 @@ class TalentProfile(TimeStampedModel):
     weekly_hours = models.PositiveSmallIntegerField(
         default=40, validators=[MaxValueValidator(80)], help_text="Hours a week you can take on."
     )
-    country = models.CharField(max_length=2, blank=True)
+    country = models.CharField(max_length=2, blank=True, choices=COUNTRY_CHOICES)
     timezone = models.CharField(max_length=64, default="UTC")
     visibility = models.CharField(max_length=10, choices=Visibility.choices, default=Visibility.PUBLIC)
     skills = models.ManyToManyField(Skill, through="ProfileSkill", related_name="profiles")

@@ -15,8 +15,5 @@ def talent_profile_exists(*, user: User) -> bool:
 def talent_profile_for_user(*, user: User) -> TalentProfile | None:
     """The user's own profile with its skills prefetched, or None if they are not a freelancer."""
     return (
-        TalentProfile.objects.filter(user=user)
-        .select_related("user")
-        .prefetch_related("profile_skills__skill")
-        .first()
+        TalentProfile.objects.filter(user=user).select_related("user").prefetch_related("profile_skills__skill").first()
     )

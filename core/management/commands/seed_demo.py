@@ -28,7 +28,7 @@ from talent.models import ProfileSkill, Skill, TalentProfile
 from talent.services import skill_taxonomy_load
 
 DEMO_DIR = Path(__file__).resolve().parents[2] / "demo"
-DEMO_PASSWORD = "tandem-demo-2026"
+DEMO_PASSWORD = "tandem-demo-2026"  # noqa: S105 - published demo login, never a real account
 FREELANCER_COUNT = 300
 SEED = 2026
 
@@ -110,7 +110,9 @@ class Command(BaseCommand):
             },
         ]
         users = self._users(rows)
-        groups = {group.name: group for group in Group.objects.filter(name__in=[COMPLIANCE_REVIEWERS, FINANCE, SUPPORT])}
+        groups = {
+            group.name: group for group in Group.objects.filter(name__in=[COMPLIANCE_REVIEWERS, FINANCE, SUPPORT])
+        }
         users["ops@tandem.test"].groups.add(groups[COMPLIANCE_REVIEWERS], groups[SUPPORT])
         users["finance-ops@tandem.test"].groups.add(groups[FINANCE])
         return len(users)
@@ -126,9 +128,12 @@ class Command(BaseCommand):
             fake.seed_instance(f"{SEED}-{entry['name']}")
             domain = entry["website_domain"]
             staff: list[tuple[str, str]] = []
-            roles = [Membership.Role.OWNER] + self.rng.sample(
-                [Membership.Role.ADMIN, Membership.Role.MEMBER, Membership.Role.FINANCE], k=self.rng.randint(1, 3)
-            )
+            roles = [
+                Membership.Role.OWNER,
+                *self.rng.sample(
+                    [Membership.Role.ADMIN, Membership.Role.MEMBER, Membership.Role.FINANCE], k=self.rng.randint(1, 3)
+                ),
+            ]
             for index, role in enumerate(roles):
                 name = f"{fake.first_name()} {fake.last_name()}"
                 email = f"{slugify(name).replace('-', '.') or 'member'}.{index}@{domain}"

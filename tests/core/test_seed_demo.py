@@ -1,0 +1,36 @@
+import pytest
+from django.core.management import call_command
+
+from accounts.models import Membership, Organization, User
+from talent.models import ProfileSkill, Skill, TalentProfile
+
+
+def _counts() -> dict[str, int]:
+    return {
+        "users": User.objects.count(),
+        "clients": Organization.objects.filter(kind="client").count(),
+        "vendors": Organization.objects.filter(kind="vendor").count(),
+        "memberships": Membership.objects.count(),
+        "freelancers": TalentProfile.objects.count(),
+        "profile_skills": ProfileSkill.objects.count(),
+        "skills": Skill.objects.count(),
+    }
+
+
+@pytest.mark.django_db
+def test_seed_demo_loads_realistic_volumes_once() -> None:
+    call_command("seed_demo", stdout=None)
+    first = _counts()
+
+    call_command("seed_demo")
+
+    assert _counts() == first
+    assert first["clients"] >= 30 and first["vendors"] >= 15 and first["freelancers"] >= 300
+    assert first["skills"] >= 400
+    categories = set(Skill.objects.filter(profiles__isnull=False).values_list("category", flat=True))
+    assert {"software", "design", "data", "customer_support", "bpo"} <= categories
+    assert TalentProfile.objects.values("country").distinct().count() >= 10
+    assert TalentProfile.objects.values("timezone").distinct().count() >= 10
+    demo = User.objects.get(email="client@tandem.test")
+    assert demo.check_password("tandem-demo-2026")
+    assert demo.memberships.get().organization.kind == "client"
