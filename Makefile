@@ -27,7 +27,7 @@ venv: $(VENV)/.installed
 
 run: venv
 	@mkdir -p .local
-	DJANGO_DEBUG=true PORT=$(PORT) $(PY) -m core.embedded run --profile dev -- bash -c '\
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" DJANGO_DEBUG=true PORT=$(PORT) $(PY) -m core.embedded run --profile dev -- bash -c '\
 		set -e; \
 		$(PY) manage.py migrate --noinput; \
 		$(PY) manage.py seed_demo; \
@@ -47,7 +47,8 @@ format: venv
 	$(VENV)/bin/ruff check --fix .
 
 types: venv
-	$(VENV)/bin/mypy .
+	DJANGO_SECRET_KEY=typecheck DATABASE_URL=postgres://typecheck@localhost/typecheck REDIS_URL=redis://localhost:6379/0 \
+		$(VENV)/bin/mypy .
 
 check: lint types test
 

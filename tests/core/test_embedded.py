@@ -87,3 +87,16 @@ def _redis_is_up(socket_path: Path) -> bool:
         return bool(redis.Redis(unix_socket_path=str(socket_path), socket_timeout=1).ping())
     except (redis.ConnectionError, OSError):
         return False
+
+
+def test_redis_left_running_by_a_dead_process_is_adopted_and_stopped(tmp_path: Path) -> None:
+    orphan = EmbeddedRedis(tmp_path / "redis")
+    orphan.start()
+    orphan.owner_file.write_text("999999")  # as if its starter had been SIGKILLed
+
+    adopter = EmbeddedRedis(tmp_path / "redis")
+    adopter.start()
+    adopter.stop()
+
+    assert not _redis_is_up(adopter.socket_path)
+    orphan._process.wait(timeout=10)  # reap the child this test started
