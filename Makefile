@@ -27,7 +27,7 @@ venv: $(VENV)/.installed
 
 run: venv
 	@mkdir -p .local
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" DJANGO_DEBUG=true PORT=$(PORT) $(PY) -m core.embedded run --profile dev -- bash -c '\
+	@PATH="$(CURDIR)/$(VENV)/bin:$$PATH" DJANGO_DEBUG=true PORT=$(PORT) $(PY) -m core.embedded run --profile dev -- bash -c '\
 		set -e; \
 		$(PY) manage.py migrate --noinput; \
 		$(PY) manage.py seed_demo; \
