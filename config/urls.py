@@ -11,5 +11,7 @@ admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-a
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
+    path("talent/", include("talent.urls")),
+    path("", include("marketplace.urls")),
     path("", include("core.urls")),
 ]

@@ -1,3 +1,9 @@
+from django.urls import include, path
+
+from marketplace.views import microtasks
+
 app_name = "marketplace"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", include(microtasks.urlpatterns)),
+]

@@ -1,0 +1,1 @@
+"""Admin for micro-task batches and units."""

@@ -1,1 +1,0 @@
-"""Forms of the marketplace app (see CONVENTIONS.md for what belongs here)."""

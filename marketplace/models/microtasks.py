@@ -1,0 +1,1 @@
+"""Micro-task batches and units (TaskBatch, TaskUnit, ...)."""

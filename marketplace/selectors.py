@@ -1,1 +1,0 @@
-"""Selectors of the marketplace app (see CONVENTIONS.md for what belongs here)."""

@@ -1,0 +1,1 @@
+"""Marketplace reads, scoped to who asks; one module per area."""

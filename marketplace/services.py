@@ -1,1 +1,0 @@
-"""Services of the marketplace app (see CONVENTIONS.md for what belongs here)."""

@@ -1,0 +1,1 @@
+"""Marketplace writes, one module per area (gigs, bids, matching, reviews, microtasks)."""

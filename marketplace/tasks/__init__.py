@@ -1,0 +1,3 @@
+"""Marketplace Celery tasks (Celery's autodiscovery imports this module); one module per area."""
+
+from marketplace.tasks.microtasks import *  # noqa: F403

@@ -1,0 +1,1 @@
+"""Micro-task tasks (lease expiry, ...)."""
