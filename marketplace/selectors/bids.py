@@ -1,0 +1,45 @@
+"""Bid reads: the client sees the bids on its gigs; a bidder sees their own bids."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db.models import Prefetch, Q, QuerySet
+
+from accounts.models import Membership
+from marketplace.models import Bid, BidTeamMember
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+
+def bid_list_for_gig(*, gig_id: int, user: User) -> QuerySet[Bid]:
+    """Bids on a gig of the user's client organisation (raises Gig.DoesNotExist otherwise), with what the
+    comparison view shows: the bidder's profile and the match explanation, in a fixed number of queries."""
+    from marketplace.selectors.gigs import gig_get_for_client
+
+    gig = gig_get_for_client(gig_id=gig_id, user=user)
+    return (
+        Bid.objects.filter(gig=gig)
+        .select_related("freelancer__talent_profile", "vendor__vendor_profile", "gig")
+        .prefetch_related(Prefetch("team", queryset=BidTeamMember.objects.select_related("team_member")))
+        .order_by("status", "-created_at")
+    )
+
+
+def bid_list_for_bidder(*, user: User) -> QuerySet[Bid]:
+    vendor_orgs = Membership.objects.filter(user=user, organization__kind="vendor").values("organization_id")
+    return (
+        Bid.objects.filter(Q(freelancer=user) | Q(vendor_id__in=vendor_orgs))
+        .select_related("gig__organization", "vendor")
+        .order_by("-created_at")
+    )
+
+
+def bid_get_for_bidder(*, bid_id: int, user: User) -> Bid:
+    return bid_list_for_bidder(user=user).get(pk=bid_id)
+
+
+def bid_get_for_client(*, bid_id: int, user: User) -> Bid:
+    client_orgs = Membership.objects.filter(user=user).values("organization_id")
+    return Bid.objects.select_related("gig").get(pk=bid_id, gig__organization_id__in=client_orgs)
