@@ -7,18 +7,15 @@ from typing import TYPE_CHECKING
 from django.db.models import Prefetch, Q, QuerySet
 
 from accounts.models import Membership
-from marketplace.models import Bid, BidTeamMember
+from marketplace.models import Bid, BidTeamMember, Gig
 
 if TYPE_CHECKING:
     from accounts.models import User
 
 
-def bid_list_for_gig(*, gig_id: int, user: User) -> QuerySet[Bid]:
-    """Bids on a gig of the user's client organisation (raises Gig.DoesNotExist otherwise), with what the
-    comparison view shows: the bidder's profile and the match explanation, in a fixed number of queries."""
-    from marketplace.selectors.gigs import gig_get_for_client
-
-    gig = gig_get_for_client(gig_id=gig_id, user=user)
+def bid_list_for_gig(*, gig: Gig) -> QuerySet[Bid]:
+    """Bids on `gig`, which the caller got from `gig_get_for_client` (so it is the user's own), with what the
+    comparison view shows, in a fixed number of queries."""
     return (
         Bid.objects.filter(gig=gig)
         .select_related("freelancer__talent_profile", "vendor__vendor_profile", "gig")
