@@ -44,7 +44,7 @@ class GigForm(forms.Form):
     talent_pool = forms.ModelChoiceField(queryset=TalentPool.objects.none(), required=False, label="Talent pool")
     timezone = forms.ChoiceField(choices=[(tz, tz) for tz in TIMEZONE_CHOICES], initial="UTC", label="Your time zone")
     required_country = forms.ChoiceField(
-        choices=[("", "Anywhere")] + COUNTRY_CHOICES,
+        choices=[("", "Anywhere"), *COUNTRY_CHOICES],
         required=False,
         label="Work must be done in",
         help_text="Only when the law or the contract requires a jurisdiction.",
@@ -133,7 +133,7 @@ def skills_from(formset: Any) -> list[tuple[int, int]]:
 
 class GigSearchForm(forms.Form):
     q = forms.CharField(required=False, label="Search gigs")
-    kind = forms.ChoiceField(choices=[("", "Any kind")] + Gig.Kind.choices, required=False)
+    kind = forms.ChoiceField(choices=[("", "Any kind"), *Gig.Kind.choices], required=False)
     skill = forms.ModelChoiceField(queryset=Skill.objects.order_by("name"), required=False, empty_label="Any skill")
     min_budget = forms.DecimalField(required=False, min_value=0, label="Budget or rate from")
     max_budget = forms.DecimalField(required=False, min_value=0, label="Budget or rate up to")
