@@ -54,6 +54,8 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     class Meta:
         constraints = [models.UniqueConstraint(Lower("email"), name="accounts_user_email_ci_unique")]
+        # Matching excludes inactive users by probing this tiny index instead of joining every user.
+        indexes = [models.Index(fields=["id"], condition=models.Q(is_active=False), name="accounts_user_inactive")]
 
     def __str__(self) -> str:
         return self.email

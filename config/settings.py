@@ -8,6 +8,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from kombu import Exchange, Queue
 
@@ -288,6 +289,10 @@ CELERY_BEAT_SCHEDULE_FILENAME = env("CELERY_BEAT_SCHEDULE_FILENAME", default=str
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     # Lets the health endpoint tell whether beat is alive.
     "core-beat-heartbeat": {"task": "core.tasks.beat_heartbeat", "schedule": 30.0},
+    "marketplace-match-open-gigs": {
+        "task": "marketplace.tasks.match_open_gigs",
+        "schedule": crontab(hour=2, minute=15),
+    },
 }
 CELERY_TASK_ALWAYS_EAGER = False
 

@@ -57,6 +57,13 @@ gig AS (
            EXTRACT(EPOCH FROM (now() AT TIME ZONE g.timezone)) AS local_epoch
     FROM marketplace_gig g WHERE g.id = %(gig_id)s
 ),
+-- Skill coverage of every profile holding any required skill, in one pass over the skill_id index.
+coverage AS (
+    SELECT ps.profile_id, SUM(r.min_level * LEAST(ps.level::numeric / r.min_level, 1)) AS covered
+    FROM talent_profileskill ps JOIN req r ON r.skill_id = ps.skill_id
+    WHERE ps.skill_id = ANY(%(skill_ids)s::bigint[])
+    GROUP BY ps.profile_id
+),
 exposure AS (
     SELECT m.freelancer_id, m.vendor_id, COUNT(*) AS top_lists
     FROM marketplace_match m
@@ -65,9 +72,7 @@ exposure AS (
 ),
 freelancers AS (
     SELECT p.user_id AS freelancer_id, NULL::bigint AS vendor_id,
-           (SELECT COALESCE(SUM(r.min_level * LEAST(ps.level::numeric / r.min_level, 1)), 0)
-              FROM req r JOIN talent_profileskill ps ON ps.skill_id = r.skill_id AND ps.profile_id = p.id)
-             / NULLIF((SELECT weight FROM req_total), 0) AS skills,
+           cov.covered / NULLIF((SELECT weight FROM req_total), 0) AS skills,
            CASE
              WHEN p.hourly_rate IS NULL OR gig.rate_high IS NULL OR p.currency <> gig.currency THEN 0.5
              WHEN p.hourly_rate <= gig.rate_high THEN 1.0
@@ -80,9 +85,11 @@ freelancers AS (
            CASE WHEN p.completed_contracts = 0 AND p.created_at > now() - interval '90 days' THEN 1 ELSE 0 END
              AS newcomer
     FROM talent_talentprofile p
-    JOIN accounts_user u ON u.id = p.user_id AND u.is_active
+    JOIN coverage cov ON cov.profile_id = p.id
     CROSS JOIN gig
     WHERE p.skill_ids && %(skill_ids)s::bigint[]
+      -- inactive users are few: probe a partial index of them instead of joining every user
+      AND NOT EXISTS (SELECT 1 FROM accounts_user u WHERE u.id = p.user_id AND NOT u.is_active)
       AND p.visibility <> 'private'
       AND (gig.required_country = '' OR p.country = gig.required_country)
       AND NOT EXISTS (SELECT 1 FROM accounts_membership am
@@ -111,7 +118,14 @@ vendors AS (
                   WHERE c.vendor_id = v.id)
       AND (gig.required_country = '' OR gig.required_country = ANY(v.countries_served))
 ),
-candidates AS (SELECT * FROM freelancers UNION ALL SELECT * FROM vendors),
+candidates AS MATERIALIZED (SELECT * FROM freelancers UNION ALL SELECT * FROM vendors),
+-- Time-zone arithmetic once per distinct zone, not once per candidate.
+zones AS (
+    SELECT z.tz,
+           MOD(ABS(ROUND((EXTRACT(EPOCH FROM (now() AT TIME ZONE z.tz)) - gig.local_epoch) / 3600)), 24)::numeric
+             AS diff
+    FROM (SELECT DISTINCT tz FROM candidates) z CROSS JOIN gig
+),
 scored AS (
     SELECT c.freelancer_id, c.vendor_id,
            ROUND(COALESCE(c.skills, 0), 4) AS skills,
@@ -124,11 +138,7 @@ scored AS (
            c.newcomer,
            LEAST(COALESCE(e.top_lists, 0)::numeric / 10, 1) AS exposure
     FROM candidates c
-    CROSS JOIN gig
-    CROSS JOIN LATERAL (
-        SELECT MOD(ABS(ROUND((EXTRACT(EPOCH FROM (now() AT TIME ZONE c.tz)) - gig.local_epoch) / 3600)), 24)::numeric
-               AS diff
-    ) d
+    JOIN zones d ON d.tz = c.tz
     LEFT JOIN exposure e ON e.freelancer_id IS NOT DISTINCT FROM c.freelancer_id
                         AND e.vendor_id IS NOT DISTINCT FROM c.vendor_id
 )
