@@ -27,6 +27,7 @@ RUNS = 7
 
 pytestmark = [pytest.mark.perf, pytest.mark.django_db]
 
+# Only module constants are interpolated here.
 GENERATE = f"""
 INSERT INTO talent_skill (created_at, updated_at, name, slug, category, synonyms)
 SELECT now(), now(), 'Bench skill ' || s, 'bench-skill-' || s, 'software', '{{}}'
@@ -87,7 +88,8 @@ SELECT p.user_id,
            + %(w_rate)s * ROUND(CASE WHEN p.hourly_rate IS NULL OR g.rate_high IS NULL OR p.currency <> g.currency
                                      THEN 0.5 WHEN p.hourly_rate <= g.rate_high THEN 1.0
                                      ELSE GREATEST(0, 1 - (p.hourly_rate - g.rate_high) / g.rate_high) END, 4)
-           + %(w_availability)s * ROUND(LEAST(GREATEST(p.weekly_hours - 10 * p.active_contracts, 0)::numeric / 30, 1), 4)
+           + %(w_availability)s
+             * ROUND(LEAST(GREATEST(p.weekly_hours - 10 * p.active_contracts, 0)::numeric / 30, 1), 4)
            + %(w_timezone)s * ROUND(GREATEST(0, 8 - LEAST(tz.d, 24 - tz.d)) / 8, 4)
            + %(w_rating)s * ROUND(((p.rating_sum + 4.0 * 5) / (p.rating_count + 5) - 1) / 4, 4)
            + %(w_relevance)s * ROUND(LEAST(ts_rank(to_tsvector('english', p.headline), g.query) * 10, 1)::numeric, 4)
