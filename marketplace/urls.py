@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from marketplace.views import gigs, microtasks
+from marketplace.views import gigs, microtasks, reviews
 
 app_name = "marketplace"
 
@@ -17,5 +17,6 @@ urlpatterns = [
     path("gigs/<int:gig_id>/invite/", gigs.gig_invite, name="gig_invite"),
     path("bids/mine/", gigs.bid_list_mine, name="bid_list_mine"),
     path("bids/<int:bid_id>/<slug:action>/", gigs.bid_action, name="bid_action"),
+    path("contracts/<int:contract_id>/review/", reviews.contract_review, name="contract_review"),
     path("", include(microtasks.urlpatterns)),
 ]

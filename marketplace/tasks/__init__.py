@@ -2,3 +2,4 @@
 
 from marketplace.tasks.matching import *  # noqa: F403
 from marketplace.tasks.microtasks import *  # noqa: F403
+from marketplace.tasks.reviews import *  # noqa: F403

@@ -1,0 +1,29 @@
+"""Review reads."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from accounts.models import Membership, User
+from engagements.models import Contract
+from marketplace.models import Review
+
+
+def review_list_for_freelancer(*, user_id: int) -> QuerySet[Review]:
+    """Revealed reviews clients wrote about the freelancer (public on their profile)."""
+    return (
+        Review.objects.filter(contract__freelancer_id=user_id, side=Review.Side.CLIENT, revealed_at__isnull=False)
+        .select_related("contract__organization")
+        .order_by("-revealed_at")
+    )
+
+
+def review_side_for(*, contract: Contract, user: User) -> str:
+    """Which side of the contract `user` reviews from; Contract.DoesNotExist (→ 404) if not a party."""
+    if Membership.objects.filter(user=user, organization_id=contract.organization_id).exists():
+        return Review.Side.CLIENT
+    if contract.freelancer_id == user.pk or (
+        contract.vendor_id and Membership.objects.filter(user=user, organization_id=contract.vendor_id).exists()
+    ):
+        return Review.Side.WORKER
+    raise Contract.DoesNotExist
