@@ -2,6 +2,8 @@ import pytest
 from django.core.management import call_command
 
 from accounts.models import Membership, Organization, User
+from engagements.models import Contract
+from marketplace.models import Bid, Gig, Match, Review
 from talent.models import ProfileSkill, Skill, TalentProfile
 
 
@@ -14,6 +16,11 @@ def _counts() -> dict[str, int]:
         "freelancers": TalentProfile.objects.count(),
         "profile_skills": ProfileSkill.objects.count(),
         "skills": Skill.objects.count(),
+        "gigs": Gig.objects.count(),
+        "bids": Bid.objects.count(),
+        "contracts": Contract.objects.count(),
+        "matches": Match.objects.count(),
+        "reviews": Review.objects.count(),
     }
 
 
@@ -31,6 +38,16 @@ def test_seed_demo_loads_realistic_volumes_once() -> None:
     assert {"software", "design", "data", "customer_support", "bpo"} <= categories
     assert TalentProfile.objects.values("country").distinct().count() >= 10
     assert TalentProfile.objects.values("timezone").distinct().count() >= 10
+    assert first["gigs"] >= 200
+    assert set(Gig.objects.values_list("status", flat=True)) == {
+        "draft",
+        "open",
+        "in_progress",
+        "completed",
+        "cancelled",
+    }
+    assert {"fixed", "hourly"} <= set(Gig.objects.values_list("kind", flat=True))
+    assert first["bids"] > first["gigs"] and first["contracts"] > 0 and first["matches"] > 0 and first["reviews"] > 0
     demo = User.objects.get(email="client@tandem.test")
     assert demo.check_password("tandem-demo-2026")
     assert demo.memberships.get().organization.kind == "client"

@@ -18,12 +18,13 @@ from allauth.account.models import EmailAddress
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils.text import slugify
 from faker import Faker
 
 from accounts.models import Membership, Organization, User
 from accounts.staff_groups import COMPLIANCE_REVIEWERS, FINANCE, SUPPORT
+from marketplace.demo import seed_marketplace_demo
 from talent.models import ProfileSkill, Skill, TalentProfile
 from talent.services import skill_taxonomy_load
 
@@ -68,11 +69,16 @@ class Command(BaseCommand):
             vendors = self._organizations(_load("vendors.json"), Organization.Kind.VENDOR)
             freelancers = self._freelancers()
             self._demo_memberships()
+            marketplace = seed_marketplace_demo(rng=self.rng)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {skills} skills, {clients} client organisations, {vendors} vendor firms, "
                 f"{freelancers} freelancers, {staff} ops staff."
             )
+        )
+        self.stdout.write(
+            f"Marketplace: {marketplace['gigs']} gigs, {marketplace['bids']} bids, "
+            f"{marketplace['contracts']} contracts, {marketplace['matches']} matches."
         )
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for login in DEMO_LOGINS:
@@ -252,6 +258,13 @@ class Command(BaseCommand):
             ],
             ignore_conflicts=True,
         )
+        # The skill-id array matching searches, derived from the rows above in one statement.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE talent_talentprofile p SET skill_ids = agg.ids FROM ("
+                "  SELECT profile_id, array_agg(skill_id ORDER BY skill_id) AS ids FROM talent_profileskill"
+                "  GROUP BY profile_id) agg WHERE agg.profile_id = p.id AND p.skill_ids <> agg.ids"
+            )
         return len(by_email)
 
     def _demo_memberships(self) -> None:

@@ -1,0 +1,196 @@
+"""Demo gigs, bids, hires, reviews and matches for `seed_demo` (idempotent: gigs are matched by organisation
+and title, so a second run finds them and adds nothing)."""
+
+from __future__ import annotations
+
+import random
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import Membership, Organization, User
+from engagements.models import Contract
+from marketplace.models import Bid, Gig, Match
+from marketplace.services.bids import BidInput, bid_accept, bid_create, bid_shortlist
+from marketplace.services.gigs import GigInput, gig_cancel, gig_create, gig_publish
+from marketplace.services.matching import match_gig
+from marketplace.services.reviews import review_submit
+from talent.models import Skill, TalentProfile
+
+GIG_TEMPLATES: dict[str, list[tuple[str, str]]] = {
+    "software": [
+        ("Payments API for a subscription product", "Build REST endpoints for plans, invoices and payouts."),
+        ("Migrate a Django monolith to Django 6", "Upgrade, remove deprecated APIs, keep the test suite green."),
+        ("React dashboard for logistics KPIs", "Charts and filters over an existing GraphQL API."),
+        ("Mobile app bug-fix sprint (Flutter)", "Triage and fix the top crash reports from the store."),
+        ("Harden our Kubernetes deployment", "Resource limits, probes, network policies and a runbook."),
+        ("Build a Stripe Connect onboarding flow", "Express accounts, onboarding links and status webhooks."),
+    ],
+    "data": [
+        ("Churn model for a B2B SaaS", "Feature engineering and a calibrated model with a short report."),
+        ("dbt models for finance reporting", "Clean staging models and monthly revenue marts."),
+        ("Looker dashboards for operations", "Five dashboards with definitions agreed with the ops lead."),
+    ],
+    "design": [
+        ("Design system refresh in Figma", "Tokens, components and documentation for the web app."),
+        ("Landing page redesign", "Two concepts, one round of revisions, responsive specs."),
+    ],
+    "marketing": [
+        ("SEO audit and content plan", "Technical audit plus a 3-month editorial calendar."),
+        ("Paid social campaign for a launch", "Set up, run and report on a 6-week campaign."),
+    ],
+    "customer_support": [
+        ("Tier-1 email support, EU hours", "Answer tickets in Zendesk within our macros and SLAs."),
+        ("Live chat cover for the holiday peak", "Weekend and evening chat cover for six weeks."),
+    ],
+    "bpo": [
+        ("Invoice data entry and reconciliation", "Key supplier invoices and reconcile against POs."),
+        ("KYC document checks", "Check identity documents against our onboarding policy."),
+    ],
+    "translation": [
+        ("Translate help centre into German", "About 40 articles, with our glossary."),
+        ("Localise app strings into Japanese", "UI strings with context screenshots."),
+    ],
+}
+
+STATE_PLAN = ["draft"] * 15 + ["open"] * 50 + ["in_progress"] * 20 + ["completed"] * 10 + ["cancelled"] * 5
+
+
+def _skills_for(category: str, rng: random.Random, skills_by_category: dict[str, list[Skill]]) -> list[tuple[int, int]]:
+    pool = skills_by_category.get(category) or skills_by_category["software"]
+    chosen = rng.sample(pool, k=min(len(pool), rng.randint(2, 4)))
+    return [(skill.pk, rng.randint(2, 4)) for skill in chosen]
+
+
+def seed_marketplace_demo(*, rng: random.Random, gig_count: int = 220) -> dict[str, int]:
+    clients = list(
+        Membership.objects.filter(organization__kind=Organization.Kind.CLIENT, role__in=["owner", "admin"])
+        .select_related("organization", "user")
+        .order_by("organization__name", "created_at")
+        .distinct("organization__name")
+    )
+    skills_by_category: dict[str, list[Skill]] = {}
+    for skill in Skill.objects.all():
+        skills_by_category.setdefault(skill.category, []).append(skill)
+    existing = set(Gig.objects.values_list("organization_id", "title"))
+    categories = list(GIG_TEMPLATES)
+    created = 0
+    for index in range(gig_count):
+        owner = clients[index % len(clients)]
+        category = categories[index % len(categories)]
+        title, description = GIG_TEMPLATES[category][index % len(GIG_TEMPLATES[category])]
+        title = f"{title} · {owner.organization.name.split()[0]} #{index + 1}"
+        if (owner.organization_id, title) in existing:
+            continue
+        kind = "fixed" if index % 2 else "hourly"
+        low = Decimal(rng.choice([20, 25, 30, 40, 50]))
+        data = GigInput(
+            title=title,
+            description=description,
+            deliverables="Delivered in our repository or workspace, reviewed by our team lead.",
+            kind=kind,
+            budget_amount=Decimal(rng.choice([800, 1500, 2500, 4000, 7500])) if kind == "fixed" else None,
+            hourly_rate_min=low if kind == "hourly" else None,
+            hourly_rate_max=low + Decimal(rng.choice([20, 30, 50])) if kind == "hourly" else None,
+            estimated_hours=rng.choice([20, 40, 80, 160]),
+            guardrail_max=Decimal(150) if index % 5 == 0 else None,
+            timezone=rng.choice(["Europe/London", "America/New_York", "Europe/Berlin", "Asia/Singapore"]),
+            handles_personal_data=category in ("customer_support", "bpo"),
+            is_finance=category == "bpo" and index % 2 == 0,
+            screening_questions=["What similar work have you done?"] if index % 3 == 0 else [],
+            skills=_skills_for(category, rng, skills_by_category),
+        )
+        gig = gig_create(organization_id=owner.organization_id, data=data, by=owner.user)
+        created += 1
+        state = STATE_PLAN[index % len(STATE_PLAN)]
+        if state == "draft":
+            continue
+        gig_publish(gig_id=gig.pk, by=owner.user)
+        if state == "cancelled":
+            gig_cancel(gig_id=gig.pk, by=owner.user, reason="Priorities changed")
+            continue
+        match_gig(gig_id=gig.pk, limit=25)
+        bids = _demo_bids(gig, data, rng)
+        if state in ("in_progress", "completed") and bids:
+            bid_shortlist(bid_id=bids[0].pk, by=owner.user)
+            contract = bid_accept(bid_id=bids[0].pk, by=owner.user)
+            Contract.objects.filter(pk=contract.pk).update(
+                status=Contract.Status.ACTIVE, start_date=timezone.localdate()
+            )
+            if state == "completed":
+                Contract.objects.filter(pk=contract.pk).update(
+                    status=Contract.Status.COMPLETED, ended_at=timezone.now()
+                )
+                Gig.objects.filter(pk=gig.pk).update(status=Gig.Status.COMPLETED)
+                review_submit(
+                    contract_id=contract.pk,
+                    by=owner.user,
+                    rating=rng.choice([4, 5, 5, 3]),
+                    comment=rng.choice(
+                        [
+                            "Great communication and solid delivery.",
+                            "Delivered on time.",
+                            "Good work, needed a couple of revisions.",
+                        ]
+                    ),
+                )
+                worker = (
+                    contract.freelancer or Membership.objects.filter(organization_id=contract.vendor_id).first().user
+                )  # type: ignore[union-attr]
+                review_submit(
+                    contract_id=contract.pk,
+                    by=worker,
+                    rating=rng.choice([4, 5]),
+                    comment="Clear brief and quick feedback.",
+                )
+    return {
+        "gigs": Gig.objects.count(),
+        "gigs_created": created,
+        "bids": Bid.objects.count(),
+        "contracts": Contract.objects.count(),
+        "matches": Match.objects.count(),
+    }
+
+
+def _demo_bids(gig: Gig, data: GigInput, rng: random.Random) -> list[Bid]:
+    """Three to six bids from matched freelancers (and sometimes a vendor firm)."""
+    candidates = list(
+        Match.objects.filter(gig=gig)
+        .filter(Q(freelancer__isnull=False) | Q(vendor__isnull=False))
+        .order_by("rank")[:12]
+    )
+    rng.shuffle(candidates)
+    bids: list[Bid] = []
+    for match in candidates[: rng.randint(3, 6)]:
+        if match.freelancer_id:
+            by: User | None = match.freelancer
+            vendor_id = None
+            profile = TalentProfile.objects.filter(user_id=match.freelancer_id).first()
+            rate = profile.hourly_rate if profile and profile.hourly_rate else Decimal(40)
+        else:
+            membership = Membership.objects.filter(organization_id=match.vendor_id).exclude(role="finance").first()
+            if membership is None:
+                continue
+            by, vendor_id, rate = membership.user, match.vendor_id, Decimal(35)
+        bid_input: dict[str, Any] = {
+            "cover_letter": rng.choice(
+                [
+                    "I've delivered this kind of work several times; happy to share examples.",
+                    "This fits my recent projects well. I can start next week.",
+                    "Our team has done this for two clients this year; we can staff it quickly.",
+                ]
+            ),
+            "estimated_hours": data.estimated_hours,
+            "screening_answers": ["A similar project for a fintech client last year."] * len(data.screening_questions),
+            "vendor_organization_id": vendor_id,
+        }
+        if gig.kind == "fixed":
+            bid_input["amount"] = (data.budget_amount or Decimal(1000)) * Decimal(
+                rng.choice(["0.8", "0.9", "1", "1.1"])
+            )
+        else:
+            bid_input["hourly_rate"] = rate
+        bids.append(bid_create(gig_id=gig.pk, data=BidInput(**bid_input), by=by))  # type: ignore[arg-type]
+    return bids
