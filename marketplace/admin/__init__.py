@@ -1,3 +1,3 @@
 """Marketplace admin, one module per area."""
 
-from marketplace.admin import microtasks  # noqa: F401
+from marketplace.admin import gigs, microtasks  # noqa: F401

@@ -1,3 +1,5 @@
+from io import StringIO
+
 import pytest
 from django.core.management import call_command
 
@@ -25,11 +27,11 @@ def _counts() -> dict[str, int]:
 
 
 @pytest.mark.django_db
-def test_seed_demo_loads_realistic_volumes_once() -> None:
-    call_command("seed_demo", stdout=None)
+def test_seed_demo_loads_realistic_volumes_once_and_every_admin_page_renders_them(client) -> None:
+    call_command("seed_demo", stdout=StringIO())
     first = _counts()
 
-    call_command("seed_demo")
+    call_command("seed_demo", stdout=StringIO())
 
     assert _counts() == first
     assert first["clients"] >= 30 and first["vendors"] >= 15 and first["freelancers"] >= 300
@@ -51,3 +53,13 @@ def test_seed_demo_loads_realistic_volumes_once() -> None:
     demo = User.objects.get(email="client@tandem.test")
     assert demo.check_password("tandem-demo-2026")
     assert demo.memberships.get().organization.kind == "client"
+    # Every admin changelist renders the seeded rows and searches them (seeding is slow: reuse it here).
+    from django.contrib import admin as django_admin
+
+    from tests.factories import UserFactory
+
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    for model in django_admin.site._registry:
+        url = f"/admin/{model._meta.app_label}/{model._meta.model_name}/"
+        assert client.get(url).status_code == 200, url
+        assert client.get(url, {"q": "a"}).status_code == 200, url
