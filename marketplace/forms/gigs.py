@@ -12,7 +12,7 @@ from core.money import CURRENCY_CHOICES
 from marketplace.models import Gig
 from marketplace.services.bids import BidInput
 from marketplace.services.gigs import MAX_GIG_SKILLS, GigInput
-from talent.models import Skill, TalentPool
+from talent.models import Skill, TalentPool, VendorTeamMember
 
 LEVEL_CHOICES = [(1, "1 · beginner"), (2, "2"), (3, "3 · solid"), (4, "4"), (5, "5 · expert")]
 
@@ -148,11 +148,36 @@ class BidForm(forms.Form):
     hourly_rate = forms.DecimalField(required=False, min_value=0, decimal_places=2, label="Your hourly rate")
     estimated_hours = forms.IntegerField(required=False, min_value=1, max_value=10_000)
     cover_letter = forms.CharField(widget=forms.Textarea(attrs={"rows": 6}))
+    team = forms.ModelMultipleChoiceField(
+        queryset=VendorTeamMember.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Proposed team (vendor bids)",
+        help_text="Each member is priced from your rate card.",
+    )
 
-    def __init__(self, *args: Any, gig: Gig, bidders: list[tuple[str, str]], **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, gig: Gig, bidders: list[tuple[str, str]], vendor_ids: list[int] | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.gig = gig
         self.fields["bidder"].choices = bidders
+        if vendor_ids:
+            self.fields["team"].queryset = (
+                VendorTeamMember.objects.filter(vendor__organization_id__in=vendor_ids, is_active=True)
+                .select_related("rate_card_entry", "vendor__organization")
+                .order_by("full_name")
+            )
+            self.fields["team"].label_from_instance = lambda member: (  # type: ignore[attr-defined]
+                f"{member.full_name} · {member.title}"
+                + (
+                    f" · {member.rate_card_entry.rate} {member.rate_card_entry.currency}"
+                    if member.rate_card_entry
+                    else ""
+                )
+            )
+        else:
+            del self.fields["team"]
         if gig.kind == Gig.Kind.FIXED:
             del self.fields["hourly_rate"]
         else:
@@ -170,4 +195,5 @@ class BidForm(forms.Form):
             estimated_hours=data.get("estimated_hours"),
             screening_answers=[data[f"answer_{i}"] for i in range(len(self.gig.screening_questions))],
             vendor_organization_id=vendor_id,
+            team_member_ids=[member.pk for member in data.get("team") or []],
         )

@@ -20,7 +20,10 @@ def match_gig(*, gig_id: int) -> int:
     with transaction.atomic():
         matches = rank_and_store(gig_id=gig_id)
         for match in match_top_to_invite(gig_id=gig_id, count=TOP_MATCHES_INVITED):
-            match_invitation_email_send.delay_on_commit(match_id=match.pk)
+            # By who, not by match id: a later re-ranking replaces the match rows.
+            match_invitation_email_send.delay_on_commit(
+                gig_id=gig_id, freelancer_id=match.freelancer_id, vendor_id=match.vendor_id
+            )
     return len(matches)
 
 
@@ -56,21 +59,20 @@ def _recipients(*, freelancer_id: int | None, vendor_id: int | None) -> list[str
 
 
 @shared_task(name="marketplace.tasks.match_invitation_email_send", queue="email", acks_late=True)
-def match_invitation_email_send(*, match_id: int) -> bool:
-    from marketplace.models import Match
+def match_invitation_email_send(*, gig_id: int, freelancer_id: int | None = None, vendor_id: int | None = None) -> bool:
+    from marketplace.models import Gig
 
-    match = Match.objects.select_related("gig__organization").filter(pk=match_id).first()
-    if match is None:
+    gig = Gig.objects.select_related("organization").filter(pk=gig_id).first()
+    if gig is None:
         return False
-    gig = match.gig
     return _send_once(
-        f"email:match-invitation:{match.gig_id}:{match.freelancer_id}:{match.vendor_id}",
+        f"email:match-invitation:{gig_id}:{freelancer_id}:{vendor_id}",
         subject=f"You're a top match for “{gig.title}”",
         body=(
             f"{gig.organization.name} posted a gig that fits your skills: {gig.title}.\n\n"
             f"See it and bid: {reverse('marketplace:gig_detail', args=[gig.pk])}\n"
         ),
-        recipients=_recipients(freelancer_id=match.freelancer_id, vendor_id=match.vendor_id),
+        recipients=_recipients(freelancer_id=freelancer_id, vendor_id=vendor_id),
     )
 
 

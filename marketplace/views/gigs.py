@@ -136,7 +136,8 @@ def gig_detail(request: HttpRequest, gig_id: int) -> HttpResponse:
     bidders = [] if is_client else _bidders(request)
     form = None
     if bidders and gig.status == Gig.Status.OPEN and gig.kind != Gig.Kind.MICRO_TASK:
-        form = BidForm(request.POST or None, gig=gig, bidders=bidders)
+        vendor_ids = [int(value.split(":")[1]) for value, _ in bidders if value.startswith("vendor:")]
+        form = BidForm(request.POST or None, gig=gig, bidders=bidders, vendor_ids=vendor_ids)
         if request.method == "POST" and form.is_valid():
             try:
                 bid_services.bid_create(gig_id=gig.pk, data=form.to_input(), by=request.user)  # type: ignore[arg-type]

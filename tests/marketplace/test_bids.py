@@ -178,3 +178,47 @@ def test_twenty_threads_accepting_bids_on_one_gig_create_exactly_one_contract(py
     assert Contract.objects.count() == 1
     assert Bid.objects.filter(status="accepted").count() == 1
     assert Bid.objects.filter(status="declined").count() == 19
+
+
+@pytest.mark.django_db
+def test_vendor_proposes_team_members_priced_from_its_rate_card(client_member, python_skill) -> None:
+    from talent.models import RateCardEntry, VendorProfile, VendorTeamMember
+
+    vendor = MembershipFactory(organization=OrganizationFactory(name="Indus Ridge", kind="vendor"))
+    profile = VendorProfile.objects.create(organization=vendor.organization)
+    senior = RateCardEntry.objects.create(
+        vendor=profile, role="Backend engineer", seniority="senior", rate=Decimal("55.00"), currency="USD"
+    )
+    asha = VendorTeamMember.objects.create(
+        vendor=profile, full_name="Asha Rao", title="Tech lead", rate_card_entry=senior
+    )
+    other_firm = VendorProfile.objects.create(organization=OrganizationFactory(kind="vendor"))
+    outsider = VendorTeamMember.objects.create(vendor=other_firm, full_name="Not ours", title="Dev")
+    gig = make_gig(client_member, python_skill)
+
+    with pytest.raises(ApplicationError) as error:
+        bid_create(
+            gig_id=gig.pk,
+            by=vendor.user,
+            data=BidInput(
+                cover_letter="Team",
+                hourly_rate=Decimal("55"),
+                vendor_organization_id=vendor.organization_id,
+                team_member_ids=[outsider.pk],
+            ),
+        )
+    assert error.value.field_errors["team_member_ids"] == ["Propose active members of your own team."]
+    bid = bid_create(
+        gig_id=gig.pk,
+        by=vendor.user,
+        data=BidInput(
+            cover_letter="Team",
+            hourly_rate=Decimal("55"),
+            vendor_organization_id=vendor.organization_id,
+            team_member_ids=[asha.pk],
+        ),
+    )
+
+    assert list(bid.team.values_list("team_member__full_name", "role", "rate", "currency")) == [
+        ("Asha Rao", "Backend engineer", Decimal("55.00"), "USD")
+    ]
