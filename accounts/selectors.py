@@ -94,9 +94,7 @@ def dashboard_context(*, user: User, session: Mapping[str, Any] | None = None) -
         members = list(membership_list_for_organization(organization_id=context.organization.pk, user=user))
     elif context.role == "freelancer":
         profile = talent_profile_for_user(user=user)
-    # Later issues add onboarding steps here (post a gig, complete a profile, upload documents), each with a
-    # done-state read from the data, never assumed.
-    steps: list[dict[str, Any]] = []
+    steps = _next_steps(user=user, context=context, profile=profile)
     return {
         "role": context.role,
         "organization": context.organization,
@@ -105,3 +103,50 @@ def dashboard_context(*, user: User, session: Mapping[str, Any] | None = None) -
         "profile": profile,
         "next_steps": steps,
     }
+
+
+def _next_steps(*, user: User, context: UserContext, profile: Any) -> list[dict[str, Any]]:
+    """Onboarding steps for the role, each done-state read from the data (one query per step, bounded)."""
+    from django.urls import reverse
+
+    from marketplace.models import Bid, Gig
+
+    if context.role == "client" and context.organization is not None:
+        gigs = Gig.objects.filter(organization=context.organization)
+        return [
+            {
+                "title": "Post your first gig",
+                "description": "Describe the work, the skills and the budget. It stays a draft until you publish.",
+                "done": gigs.exists(),
+                "url": reverse("marketplace:gig_create"),
+                "action": "Post a gig",
+            },
+            {
+                "title": "Publish it and review your matches",
+                "description": "We rank freelancers and vendor firms for it and invite the top five.",
+                "done": gigs.exclude(status=Gig.Status.DRAFT).exists(),
+                "url": reverse("marketplace:gig_list_mine"),
+                "action": "Your gigs",
+            },
+        ]
+    if context.role == "vendor" and context.organization is not None:
+        return [
+            {
+                "title": "Bid as a team",
+                "description": "Find open gigs and propose your people at your rate-card rates.",
+                "done": Bid.objects.filter(vendor=context.organization).exists(),
+                "url": reverse("marketplace:gig_search"),
+                "action": "Find work",
+            }
+        ]
+    if context.role == "freelancer":
+        return [
+            {
+                "title": "Place your first bid",
+                "description": "Clients see your profile, your rate and your match score with every bid.",
+                "done": Bid.objects.filter(freelancer=user).exists(),
+                "url": reverse("marketplace:gig_search"),
+                "action": "Find work",
+            }
+        ]
+    return []

@@ -94,3 +94,25 @@ def test_admin_is_for_staff_only(client: Client) -> None:
     assert client.get("/admin/").status_code == 200
     assert client.get("/admin/accounts/organization/").status_code == 200
     assert client.get("/admin/core/auditevent/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_client_next_steps_follow_the_data(client: Client) -> None:
+    from decimal import Decimal
+
+    from marketplace.services.gigs import GigInput, gig_create
+    from tests.factories import SkillFactory
+
+    owner = MembershipFactory(organization=OrganizationFactory(kind="client"))
+    client.force_login(owner.user)
+    assert [s["done"] for s in client.get("/dashboard/").context["next_steps"]] == [False, False]
+
+    gig_create(
+        organization_id=owner.organization_id,
+        by=owner.user,
+        data=GigInput(
+            title="T", description="D", kind="fixed", budget_amount=Decimal("100"), skills=[(SkillFactory().pk, 2)]
+        ),
+    )
+
+    assert [s["done"] for s in client.get("/dashboard/").context["next_steps"]] == [True, False]
