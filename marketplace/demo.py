@@ -137,8 +137,9 @@ def seed_marketplace_demo(*, rng: random.Random, gig_count: int = 220) -> dict[s
                     ),
                 )
                 worker = (
-                    contract.freelancer or Membership.objects.filter(organization_id=contract.vendor_id).first().user
-                )  # type: ignore[union-attr]
+                    contract.freelancer
+                    or Membership.objects.get(organization_id=int(contract.vendor_id or 0), role="owner").user
+                )
                 review_submit(
                     contract_id=contract.pk,
                     by=worker,
@@ -170,7 +171,9 @@ def _demo_bids(gig: Gig, data: GigInput, rng: random.Random) -> list[Bid]:
             profile = TalentProfile.objects.filter(user_id=match.freelancer_id).first()
             rate = profile.hourly_rate if profile and profile.hourly_rate else Decimal(40)
         else:
-            membership = Membership.objects.filter(organization_id=match.vendor_id).exclude(role="finance").first()
+            membership = (
+                Membership.objects.filter(organization_id=int(match.vendor_id or 0)).exclude(role="finance").first()
+            )
             if membership is None:
                 continue
             by, vendor_id, rate = membership.user, match.vendor_id, Decimal(35)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.forms import formset_factory
@@ -58,7 +58,9 @@ class GigForm(forms.Form):
 
     def __init__(self, *args: Any, organization_id: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["talent_pool"].queryset = TalentPool.objects.filter(organization_id=organization_id)
+        cast(forms.ModelChoiceField, self.fields["talent_pool"]).queryset = TalentPool.objects.filter(
+            organization_id=organization_id
+        )
 
     def to_input(self, skills: list[tuple[int, int]]) -> GigInput:
         data = self.cleaned_data
@@ -161,9 +163,9 @@ class BidForm(forms.Form):
     ) -> None:
         super().__init__(*args, **kwargs)
         self.gig = gig
-        self.fields["bidder"].choices = bidders
+        cast(forms.ChoiceField, self.fields["bidder"]).choices = bidders
         if vendor_ids:
-            self.fields["team"].queryset = (
+            cast(forms.ModelMultipleChoiceField, self.fields["team"]).queryset = (
                 VendorTeamMember.objects.filter(vendor__organization_id__in=vendor_ids, is_active=True)
                 .select_related("rate_card_entry", "vendor__organization")
                 .order_by("full_name")

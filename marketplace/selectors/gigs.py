@@ -9,7 +9,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 VISIBLE_TO_OTHERS = (Gig.Status.OPEN, Gig.Status.IN_PROGRESS, Gig.Status.COMPLETED)
 
 
-def _member_org_ids(user: User, kind: str | None = None) -> QuerySet[Membership]:
+def _member_org_ids(user: User, kind: str | None = None) -> QuerySet[Membership, Any]:
     memberships = Membership.objects.filter(user=user)
     if kind:
         memberships = memberships.filter(organization__kind=kind)

@@ -255,5 +255,5 @@ def invitation_create(
     audit_record(actor=by, action="invitation.created", target=invitation, organization=gig.organization)
     from marketplace.tasks.matching import invitation_email_send
 
-    invitation_email_send.delay_on_commit(invitation_id=invitation.pk)
+    invitation_email_send.delay_on_commit(invitation_id=invitation.pk)  # type: ignore[attr-defined]
     return invitation

@@ -208,7 +208,7 @@ def gig_publish(*, gig_id: int, by: User) -> Gig:
     if gig.kind != Gig.Kind.MICRO_TASK:
         from marketplace.tasks.matching import match_gig
 
-        match_gig.delay_on_commit(gig_id=gig.pk)
+        match_gig.delay_on_commit(gig_id=gig.pk)  # type: ignore[attr-defined]  # Django task API, not in stubs
     return gig
 
 

@@ -21,7 +21,7 @@ def match_gig(*, gig_id: int) -> int:
         matches = rank_and_store(gig_id=gig_id)
         for match in match_top_to_invite(gig_id=gig_id, count=TOP_MATCHES_INVITED):
             # By who, not by match id: a later re-ranking replaces the match rows.
-            match_invitation_email_send.delay_on_commit(
+            match_invitation_email_send.delay_on_commit(  # type: ignore[attr-defined]
                 gig_id=gig_id, freelancer_id=match.freelancer_id, vendor_id=match.vendor_id
             )
     return len(matches)
@@ -49,8 +49,10 @@ def _send_once(key: str, *, subject: str, body: str, recipients: list[str]) -> b
 def _recipients(*, freelancer_id: int | None, vendor_id: int | None) -> list[str]:
     from accounts.models import Membership, User
 
-    if freelancer_id:
+    if freelancer_id is not None:
         return list(User.objects.filter(pk=freelancer_id, is_active=True).values_list("email", flat=True))
+    if vendor_id is None:
+        return []
     return list(
         Membership.objects.filter(
             organization_id=vendor_id, role__in=["owner", "admin"], user__is_active=True

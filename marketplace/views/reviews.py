@@ -3,12 +3,13 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from core.errors import ApplicationError
 from core.forms import form_add_application_error
+from core.types import AuthenticatedHttpRequest
 from engagements.models import Contract
 from marketplace.models import Review
 from marketplace.selectors.reviews import review_side_for
@@ -26,15 +27,15 @@ class ReviewForm(forms.Form):
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def contract_review(request: HttpRequest, contract_id: int) -> HttpResponse:
+def contract_review(request: AuthenticatedHttpRequest, contract_id: int) -> HttpResponse:
     contract = Contract.objects.select_related("organization", "freelancer", "vendor", "gig").get(pk=contract_id)
-    side = review_side_for(contract=contract, user=request.user)  # type: ignore[arg-type]  # 404 unless a party to the contract
+    side = review_side_for(contract=contract, user=request.user)  # 404 unless a party to the contract
     form = ReviewForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             review_submit(
                 contract_id=contract.pk,
-                by=request.user,  # type: ignore[arg-type]
+                by=request.user,
                 rating=form.cleaned_data["rating"],
                 comment=form.cleaned_data["comment"],
             )

@@ -201,3 +201,17 @@ def test_list_pages_use_a_constant_number_of_queries(
 
     bid_create(gig_id=gig.pk, data=BidInput(cover_letter="Hi", hourly_rate=Decimal("50")), by=freelancer)
     _assert_flat(client, "/bids/mine/", more_own_bids, django_assert_max_num_queries)
+
+
+@pytest.mark.django_db
+def test_micro_task_gig_detail_links_to_its_batch_with_or_without_one(
+    client: Client, client_member, python_skill, freelancer
+) -> None:
+    gig = make_gig(client_member, python_skill, kind="micro_task")
+
+    client.force_login(client_member.user)
+    assert f"/gigs/{gig.pk}/batch/" in client.get(f"/gigs/{gig.pk}/").content.decode()
+    client.force_login(freelancer)
+    response = client.get(f"/gigs/{gig.pk}/")
+    assert response.status_code == 200
+    assert "Micro-task gigs take no bids" in response.content.decode()

@@ -25,6 +25,7 @@ from faker import Faker
 from accounts.models import Membership, Organization, User
 from accounts.staff_groups import COMPLIANCE_REVIEWERS, FINANCE, SUPPORT
 from marketplace.demo import seed_marketplace_demo
+from marketplace.demo_microtasks import seed_microtask_demo
 from talent.models import ProfileSkill, Skill, TalentProfile
 from talent.services import skill_taxonomy_load
 
@@ -70,6 +71,15 @@ class Command(BaseCommand):
             freelancers = self._freelancers()
             self._demo_memberships()
             marketplace = seed_marketplace_demo(rng=self.rng)
+            microtasks = seed_microtask_demo(
+                client_organization=Organization.objects.get(slug="ledgerline-payments"),
+                workers=list(
+                    User.objects.filter(talent_profile__profile_skills__skill__category="data_labelling")
+                    .distinct()
+                    .order_by("pk")
+                ),
+                rng=self.rng,
+            )
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {skills} skills, {clients} client organisations, {vendors} vendor firms, "
@@ -78,7 +88,8 @@ class Command(BaseCommand):
         )
         self.stdout.write(
             f"Marketplace: {marketplace['gigs']} gigs, {marketplace['bids']} bids, "
-            f"{marketplace['contracts']} contracts, {marketplace['matches']} matches."
+            f"{marketplace['contracts']} contracts, {marketplace['matches']} matches; micro-task batch of "
+            f"{microtasks['units']} units ({microtasks['accepted']} accepted, {microtasks['submitted']} to review)."
         )
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for login in DEMO_LOGINS:
