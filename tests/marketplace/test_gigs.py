@@ -155,3 +155,38 @@ def test_full_text_search_and_filters(client_member, python_skill, freelancer) -
     assert [g.title for g in gig_search(user=freelancer, kind="fixed")] == ["Logo design"]
     assert [g.title for g in gig_search(user=freelancer, max_budget=Decimal("30"))] == []
     assert len(gig_search(user=freelancer, skill_ids=[python_skill.pk])) == 2
+
+
+@pytest.mark.django_db
+def test_pool_gigs_are_visible_to_pool_members_only(client_member, python_skill, freelancer) -> None:
+    from talent.models import TalentPool, TalentPoolMember
+    from tests.factories import OrganizationFactory
+
+    pool = TalentPool.objects.create(organization=client_member.organization, name="Trusted")
+    vendor_member = MembershipFactory(organization=OrganizationFactory(kind="vendor"))
+    TalentPoolMember.objects.create(pool=pool, freelancer=freelancer)
+    TalentPoolMember.objects.create(pool=pool, vendor=vendor_member.organization)
+    gig = make_gig(client_member, python_skill, visibility="pool", talent_pool_id=pool.pk)
+
+    assert gig_get(gig_id=gig.pk, user=freelancer) == gig
+    assert gig_get(gig_id=gig.pk, user=vendor_member.user) == gig
+    for outsider in (
+        TalentProfileFactory().user,
+        MembershipFactory(organization=OrganizationFactory(kind="vendor")).user,
+    ):
+        with pytest.raises(Gig.DoesNotExist):
+            gig_get(gig_id=gig.pk, user=outsider)
+        assert list(gig_search(user=outsider)) == []
+
+
+@pytest.mark.django_db
+def test_a_pool_gig_needs_one_of_the_clients_own_pools(client_member, python_skill) -> None:
+    from talent.models import TalentPool
+
+    foreign_pool = TalentPool.objects.create(organization=MembershipFactory().organization, name="Theirs")
+
+    with pytest.raises(ApplicationError) as error:
+        make_gig(client_member, python_skill, visibility="pool", talent_pool_id=foreign_pool.pk)
+
+    assert error.value.field_errors["talent_pool_id"] == ["Choose one of your talent pools, or another visibility."]
+    assert not Gig.objects.exists()
