@@ -1,16 +1,30 @@
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVectorField
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone as django_timezone
 
 from core.countries import COUNTRY_CHOICES
 from core.models import TimeStampedModel
 from core.money import AmountField, CurrencyField
+
+# A certification this close to its expiry date is flagged on the vendor's pages.
+EXPIRING_SOON_DAYS = 60
+
+SKILL_LEVELS = [
+    (1, "1 · Beginner"),
+    (2, "2 · Working knowledge"),
+    (3, "3 · Proficient"),
+    (4, "4 · Advanced"),
+    (5, "5 · Expert"),
+]
 
 
 class Skill(TimeStampedModel):
@@ -59,6 +73,8 @@ class TalentProfile(TimeStampedModel):
     visibility = models.CharField(max_length=10, choices=Visibility.choices, default=Visibility.PUBLIC)
     languages = ArrayField(models.CharField(max_length=40), default=list, blank=True)
     skills = models.ManyToManyField(Skill, through="ProfileSkill", related_name="profiles")
+    # Headline (weight A) and bio (B) for matching's text relevance, kept up to date by talent.services.
+    search_vector = SearchVectorField(null=True, blank=True, editable=False)
     # Skill ids as an array too, GIN-indexed, so matching ranks 100,000 profiles in one query.
     skill_ids = ArrayField(models.BigIntegerField(), default=list, blank=True)
     # Derived stats, kept up to date by talent.services (reviews, contracts); never edited by hand.
@@ -73,7 +89,8 @@ class TalentProfile(TimeStampedModel):
             models.CheckConstraint(
                 condition=models.Q(hourly_rate__isnull=True) | models.Q(hourly_rate__gt=0),
                 name="talent_profile_hourly_rate_positive",
-            )
+            ),
+            models.CheckConstraint(condition=models.Q(weekly_hours__lte=80), name="talent_profile_weekly_hours_max_80"),
         ]
         indexes = [GinIndex(fields=["skill_ids"], name="talent_profile_skill_ids_gin")]
 
@@ -103,13 +120,16 @@ class TalentProfile(TimeStampedModel):
 class ProfileSkill(models.Model):
     profile = models.ForeignKey(TalentProfile, on_delete=models.CASCADE, related_name="profile_skills")
     skill = models.ForeignKey(Skill, on_delete=models.PROTECT, related_name="profile_skills")
-    level = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(5)])
+    level = models.PositiveSmallIntegerField(
+        choices=SKILL_LEVELS, validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
     years = models.PositiveSmallIntegerField(default=0, validators=[MaxValueValidator(60)])
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["profile", "skill"], name="profile_skill_unique"),
             models.CheckConstraint(condition=models.Q(level__gte=1, level__lte=5), name="profile_skill_level_1_5"),
+            models.CheckConstraint(condition=models.Q(years__lte=60), name="profile_skill_years_max_60"),
         ]
 
     def __str__(self) -> str:
@@ -143,6 +163,9 @@ class VendorProfile(TimeStampedModel):
     timezone = models.CharField(max_length=64, default="UTC")
     capabilities = models.ManyToManyField(Skill, through="VendorCapability", related_name="vendors")
 
+    class Meta:
+        constraints = [models.CheckConstraint(condition=models.Q(headcount__gte=1), name="vendor_profile_headcount_1")]
+
     def __str__(self) -> str:
         return f"{self.organization} (vendor profile)"
 
@@ -150,7 +173,9 @@ class VendorProfile(TimeStampedModel):
 class VendorCapability(models.Model):
     vendor = models.ForeignKey(VendorProfile, on_delete=models.CASCADE, related_name="vendor_capabilities")
     skill = models.ForeignKey(Skill, on_delete=models.PROTECT, related_name="vendor_capabilities")
-    level = models.PositiveSmallIntegerField(default=3, validators=[MinValueValidator(1), MaxValueValidator(5)])
+    level = models.PositiveSmallIntegerField(
+        default=3, choices=SKILL_LEVELS, validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
 
     class Meta:
         constraints = [
@@ -171,9 +196,31 @@ class VendorCertification(TimeStampedModel):
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(issued_date__isnull=True)
+                | models.Q(expires_date__isnull=True)
+                | models.Q(expires_date__gte=models.F("issued_date")),
+                name="vendor_certification_expires_after_issue",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def expiry_status(self) -> str:
+        return self.expiry_status_on(django_timezone.localdate())
+
+    def expiry_status_on(self, today: date) -> str:
+        """One of "expired", "expiring" (within EXPIRING_SOON_DAYS of `today`), "valid" or "no_expiry"."""
+        if self.expires_date is None:
+            return "no_expiry"
+        if self.expires_date < today:
+            return "expired"
+        if (self.expires_date - today).days <= EXPIRING_SOON_DAYS:
+            return "expiring"
+        return "valid"
 
 
 class RateCardEntry(TimeStampedModel):
@@ -255,6 +302,7 @@ class TalentPoolMember(TimeStampedModel):
     added_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
+        ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(
                 condition=(models.Q(freelancer__isnull=False) & models.Q(vendor__isnull=True))
@@ -272,4 +320,6 @@ class TalentPoolMember(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        return str(self.freelancer or self.vendor)
+        if self.freelancer is not None:
+            return self.freelancer.get_full_name()
+        return str(self.vendor)

@@ -81,7 +81,7 @@ freelancers AS (
            LEAST(GREATEST(p.weekly_hours - 10 * p.active_contracts, 0)::numeric / 30, 1) AS availability,
            p.timezone AS tz,
            ((p.rating_sum + 4.0 * 5) / (p.rating_count + 5) - 1) / 4 AS rating,
-           ts_rank(to_tsvector('english', p.headline), gig.query) AS text_rank,
+           ts_rank(COALESCE(p.search_vector, ''::tsvector), gig.query) AS text_rank,
            CASE WHEN p.completed_contracts = 0 AND p.created_at > now() - interval '90 days' THEN 1 ELSE 0 END
              AS newcomer
     FROM talent_talentprofile p

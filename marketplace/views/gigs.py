@@ -9,6 +9,7 @@ from django.core.paginator import Paginator
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import Membership
@@ -201,6 +202,9 @@ def gig_invite(request: AuthenticatedHttpRequest, gig_id: int) -> HttpResponse:
     if request.htmx:  # type: ignore[attr-defined]
         return HttpResponse('<span class="badge badge-success">Invited</span>')
     messages.success(request, "Invitation sent.")
+    next_url = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return HttpResponseRedirect(next_url)
     return redirect("marketplace:gig_matches", gig_id=gig_id)
 
 

@@ -4,6 +4,7 @@ import pytest
 
 from marketplace.models import Match
 from marketplace.services.matching import match_gig, match_rank
+from talent.services import talent_profile_search_vector_refresh
 from tests.factories import (
     MembershipFactory,
     OrganizationFactory,
@@ -27,6 +28,7 @@ def _profile(name, skills, *, rate="50", timezone="Europe/London", weekly_hours=
         ProfileSkillFactory(profile=profile, skill=skill, level=level)
     profile.skill_ids = [skill.pk for skill, _ in skills]
     profile.save()
+    talent_profile_search_vector_refresh(profile_ids=[profile.pk])
     return profile
 
 
@@ -63,6 +65,7 @@ def test_ranking_follows_skills_rate_and_time_zone_with_explanations(skills) -> 
     assert top["skills"] == {"value": "1.0000", "weight": "0.40"}
     assert top["rate"]["value"] == "1.0000"
     assert top["timezone"]["value"] == "1.0000"
+    assert Decimal(top["relevance"]["value"]) > Decimal(ranked[1].factors["relevance"]["value"])  # "Django payments"
     assert Decimal(ranked[2].factors["rate"]["value"]) == Decimal("0")  # 160 is double the top of the range
     assert Decimal(ranked[1].factors["timezone"]["value"]) < Decimal("0.5")
     assert ranked[3].factors["skills"]["value"] == "0.3333"  # (4·½ + 2·0) / (4 + 2)

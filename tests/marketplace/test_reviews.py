@@ -85,3 +85,34 @@ def test_review_page_for_the_parties_only(client, contract, client_member, freel
     assert client.get(f"/contracts/{contract.pk}/review/").status_code == 404
     client.force_login(freelancer)
     assert client.get(f"/contracts/{contract.pk}/review/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_revealed_reviews_show_on_the_freelancers_profile(client, contract, client_member, freelancer) -> None:
+    _end(contract)
+    review_submit(contract_id=contract.pk, by=client_member.user, rating=5, comment="Shipped early, clean code.")
+    client.force_login(client_member.user)
+    assert "Shipped early" not in client.get(f"/talent/freelancers/{freelancer.pk}/").content.decode()
+
+    review_submit(contract_id=contract.pk, by=freelancer, rating=5, comment="Great client.")
+
+    assert "Shipped early, clean code." in client.get(f"/talent/freelancers/{freelancer.pk}/").content.decode()
+
+
+@pytest.mark.django_db
+def test_a_private_profile_is_visible_to_clients_the_freelancer_bid_for(
+    client, client_member, python_skill, freelancer
+) -> None:
+    from marketplace.services.bids import BidInput, bid_create
+    from tests.marketplace.conftest import make_gig
+
+    freelancer.talent_profile.visibility = "private"
+    freelancer.talent_profile.save()
+    other_client = MembershipFactory(organization__kind="client").user
+    gig = make_gig(client_member, python_skill)
+    bid_create(gig_id=gig.pk, data=BidInput(cover_letter="Hi", hourly_rate=Decimal("60")), by=freelancer)
+
+    client.force_login(client_member.user)
+    assert client.get(f"/talent/freelancers/{freelancer.pk}/").status_code == 200
+    client.force_login(other_client)
+    assert client.get(f"/talent/freelancers/{freelancer.pk}/").status_code == 404

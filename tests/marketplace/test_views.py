@@ -215,3 +215,26 @@ def test_micro_task_gig_detail_links_to_its_batch_with_or_without_one(
     response = client.get(f"/gigs/{gig.pk}/")
     assert response.status_code == 200
     assert "Micro-task gigs take no bids" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_invite_a_pool_member_from_the_pool_page(client: Client, client_member, python_skill, freelancer) -> None:
+    from marketplace.models import Invitation
+    from talent.models import TalentPool, TalentPoolMember
+
+    pool = TalentPool.objects.create(organization=client_member.organization, name="Trusted")
+    TalentPoolMember.objects.create(pool=pool, freelancer=freelancer)
+    gig = make_gig(client_member, python_skill, title="Pool gig")
+    client.force_login(client_member.user)
+    assert "Pool gig" in client.get(f"/talent/pools/{pool.pk}/").content.decode()
+
+    response = client.post(
+        f"/gigs/{gig.pk}/invite/", {"freelancer_id": freelancer.pk, "next": f"/talent/pools/{pool.pk}/"}
+    )
+
+    assert response["Location"] == f"/talent/pools/{pool.pk}/"
+    assert Invitation.objects.get().freelancer == freelancer
+    evil = client.post(
+        f"/gigs/{gig.pk}/invite/", {"vendor_id": "x", "freelancer_id": "", "next": "https://evil.example/"}
+    )
+    assert evil.status_code == 400  # neither a freelancer nor a vendor: refused with a message, not redirected

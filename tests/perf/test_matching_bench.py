@@ -58,6 +58,8 @@ CROSS JOIN generate_series(1, {SKILLS_PER_PROFILE}) k
 JOIN talent_skill s ON s.slug = 'bench-skill-' || (1 + (p.id * 7919 + k * 104729) % {SKILLS})
 ORDER BY p.id, s.id;
 
+UPDATE talent_talentprofile SET search_vector = setweight(to_tsvector('english', headline), 'A');
+
 UPDATE talent_talentprofile p SET skill_ids = agg.ids
 FROM (SELECT profile_id, array_agg(skill_id ORDER BY skill_id) AS ids FROM talent_profileskill GROUP BY profile_id) agg
 WHERE agg.profile_id = p.id;
@@ -92,7 +94,8 @@ SELECT p.user_id,
              * ROUND(LEAST(GREATEST(p.weekly_hours - 10 * p.active_contracts, 0)::numeric / 30, 1), 4)
            + %(w_timezone)s * ROUND(GREATEST(0, 8 - LEAST(tz.d, 24 - tz.d)) / 8, 4)
            + %(w_rating)s * ROUND(((p.rating_sum + 4.0 * 5) / (p.rating_count + 5) - 1) / 4, 4)
-           + %(w_relevance)s * ROUND(LEAST(ts_rank(to_tsvector('english', p.headline), g.query) * 10, 1)::numeric, 4)
+           + %(w_relevance)s * ROUND(LEAST(ts_rank(COALESCE(p.search_vector, ''::tsvector), g.query) * 10, 1)::numeric,
+                                     4)
            + %(w_compliance)s * 0.5
            + %(newcomer)s * (p.completed_contracts = 0 AND p.created_at > now() - interval '90 days')::int
            - %(exposure)s * 0, 4) AS score

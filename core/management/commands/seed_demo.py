@@ -26,8 +26,9 @@ from accounts.models import Membership, Organization, User
 from accounts.staff_groups import COMPLIANCE_REVIEWERS, FINANCE, SUPPORT
 from marketplace.demo import seed_marketplace_demo
 from marketplace.demo_microtasks import seed_microtask_demo
+from talent.demo import seed_talent_demo
 from talent.models import ProfileSkill, Skill, TalentProfile
-from talent.services import skill_taxonomy_load
+from talent.services import skill_taxonomy_load, talent_profile_search_vector_refresh
 
 DEMO_DIR = Path(__file__).resolve().parents[2] / "demo"
 DEMO_PASSWORD = "tandem-demo-2026"  # noqa: S105 - published demo login, never a real account
@@ -70,6 +71,8 @@ class Command(BaseCommand):
             vendors = self._organizations(_load("vendors.json"), Organization.Kind.VENDOR)
             freelancers = self._freelancers()
             self._demo_memberships()
+            talent = seed_talent_demo(rng=self.rng)
+            talent_profile_search_vector_refresh()
             marketplace = seed_marketplace_demo(rng=self.rng)
             microtasks = seed_microtask_demo(
                 client_organization=Organization.objects.get(slug="ledgerline-payments"),
@@ -85,6 +88,10 @@ class Command(BaseCommand):
                 f"Demo data ready: {skills} skills, {clients} client organisations, {vendors} vendor firms, "
                 f"{freelancers} freelancers, {staff} ops staff."
             )
+        )
+        self.stdout.write(
+            f"Talent: {talent['vendor_profiles']} vendor profiles with {talent['rate_card_entries']} rate-card lines "
+            f"and {talent['vendor_team_members']} team members, {talent['talent_pools']} talent pools."
         )
         self.stdout.write(
             f"Marketplace: {marketplace['gigs']} gigs, {marketplace['bids']} bids, "

@@ -1,1 +1,0 @@
-"""Views of the talent app (see CONVENTIONS.md for what belongs here)."""
