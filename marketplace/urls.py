@@ -14,6 +14,7 @@ urlpatterns = [
     path("gigs/<int:gig_id>/cancel/", gigs.gig_cancel, name="gig_cancel"),
     path("gigs/<int:gig_id>/bids/", gigs.gig_bids, name="gig_bids"),
     path("gigs/<int:gig_id>/matches/", gigs.gig_matches, name="gig_matches"),
+    path("gigs/<int:gig_id>/matches/refresh/", gigs.gig_matches_refresh, name="gig_matches_refresh"),
     path("gigs/<int:gig_id>/invite/", gigs.gig_invite, name="gig_invite"),
     path("bids/mine/", gigs.bid_list_mine, name="bid_list_mine"),
     path("bids/<int:bid_id>/<slug:action>/", gigs.bid_action, name="bid_action"),

@@ -228,3 +228,16 @@ def match_top_to_invite(*, gig_id: int, count: int) -> list[Match]:
     now = django_timezone.now()
     Match.objects.filter(pk__in=[m.pk for m in top]).update(invited_at=now)
     return top
+
+
+@transaction.atomic
+def match_refresh_request(*, gig_id: int, by: Any) -> None:
+    """A client asks to re-rank their open gig now; the ranking runs in the worker after this commits."""
+    from core.errors import ApplicationError
+    from marketplace.selectors.gigs import gig_get_for_update
+    from marketplace.tasks.matching import match_gig as match_gig_task
+
+    gig = gig_get_for_update(gig_id=gig_id, user=by)  # 404 unless it is the user's gig
+    if gig.status != Gig.Status.OPEN or gig.kind == Gig.Kind.MICRO_TASK:
+        raise ApplicationError("Only open gigs that take bids are ranked.", status=409)
+    match_gig_task.delay_on_commit(gig_id=gig.pk)  # type: ignore[attr-defined]

@@ -189,6 +189,16 @@ def gig_matches(request: AuthenticatedHttpRequest, gig_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
+def gig_matches_refresh(request: AuthenticatedHttpRequest, gig_id: int) -> HttpResponse:
+    from marketplace.services.matching import match_refresh_request
+
+    match_refresh_request(gig_id=gig_id, by=request.user)
+    messages.success(request, "Re-ranking now: refresh this page in a few seconds.")
+    return redirect("marketplace:gig_matches", gig_id=gig_id)
+
+
+@login_required
+@require_POST
 def gig_invite(request: AuthenticatedHttpRequest, gig_id: int) -> HttpResponse:
     freelancer_id = request.POST.get("freelancer_id") or None
     vendor_id = request.POST.get("vendor_id") or None

@@ -238,3 +238,52 @@ def test_invite_a_pool_member_from_the_pool_page(client: Client, client_member, 
         f"/gigs/{gig.pk}/invite/", {"vendor_id": "x", "freelancer_id": "", "next": "https://evil.example/"}
     )
     assert evil.status_code == 400  # neither a freelancer nor a vendor: refused with a message, not redirected
+
+
+@pytest.mark.django_db
+def test_clients_ask_for_a_fresh_ranking_others_get_404(
+    client: Client, client_member, python_skill, freelancer, django_capture_on_commit_callbacks
+) -> None:
+    gig = make_gig(client_member, python_skill)
+    client.force_login(client_member.user)
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = client.post(f"/gigs/{gig.pk}/matches/refresh/")
+
+    assert response.status_code == 302 and len(callbacks) == 1
+    client.force_login(freelancer)
+    assert client.post(f"/gigs/{gig.pk}/matches/refresh/").status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_twenty_concurrent_hire_clicks_give_one_hire_and_no_server_errors(python_skill) -> None:
+    import threading
+
+    from django.db import connection
+
+    member = MembershipFactory(organization=OrganizationFactory(kind="client"))
+    gig = make_gig(member, python_skill)
+    bids = []
+    for _ in range(20):
+        profile = TalentProfileFactory()
+        bids.append(
+            bid_create(gig_id=gig.pk, data=BidInput(cover_letter="Hi", hourly_rate=Decimal("50")), by=profile.user)
+        )
+    barrier = threading.Barrier(20)
+    statuses: list[int] = []
+
+    def click(bid_id: int) -> None:
+        browser = Client(raise_request_exception=False)
+        browser.force_login(member.user)
+        barrier.wait()
+        statuses.append(browser.post(f"/bids/{bid_id}/accept/").status_code)
+        connection.close()
+
+    threads = [threading.Thread(target=click, args=(bid.pk,)) for bid in bids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert sorted(statuses) == [302] + [409] * 19
+    assert Contract.objects.count() == 1
