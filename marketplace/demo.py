@@ -19,49 +19,116 @@ from marketplace.services.matching import match_gig
 from marketplace.services.reviews import review_submit
 from talent.models import Skill, TalentProfile
 
-GIG_TEMPLATES: dict[str, list[tuple[str, str]]] = {
+# (title, description, skills it needs) per category; every skill name is in talent/data/skills.json.
+GIG_TEMPLATES: dict[str, list[tuple[str, str, list[str]]]] = {
     "software": [
-        ("Payments API for a subscription product", "Build REST endpoints for plans, invoices and payouts."),
-        ("Migrate a Django monolith to Django 6", "Upgrade, remove deprecated APIs, keep the test suite green."),
-        ("React dashboard for logistics KPIs", "Charts and filters over an existing GraphQL API."),
-        ("Mobile app bug-fix sprint (Flutter)", "Triage and fix the top crash reports from the store."),
-        ("Harden our Kubernetes deployment", "Resource limits, probes, network policies and a runbook."),
-        ("Build a Stripe Connect onboarding flow", "Express accounts, onboarding links and status webhooks."),
+        (
+            "Payments API for a subscription product",
+            "Build REST endpoints for plans, invoices and payouts.",
+            ["Django", "Django REST Framework", "PostgreSQL", "Stripe integration"],
+        ),
+        (
+            "Migrate a Django monolith to Django 6",
+            "Upgrade, remove deprecated APIs, keep the test suite green.",
+            ["Python", "Django", "PostgreSQL"],
+        ),
+        (
+            "React dashboard for logistics KPIs",
+            "Charts and filters over an existing GraphQL API.",
+            ["React", "TypeScript", "GraphQL"],
+        ),
+        (
+            "Mobile app bug-fix sprint (Flutter)",
+            "Triage and fix the top crash reports from the store.",
+            ["Flutter", "Dart"],
+        ),
+        (
+            "Harden our Kubernetes deployment",
+            "Resource limits, probes, network policies and a runbook.",
+            ["Kubernetes", "Terraform", "Docker"],
+        ),
+        (
+            "Build a Stripe Connect onboarding flow",
+            "Express accounts, onboarding links and status webhooks.",
+            ["Stripe integration", "Python", "Django"],
+        ),
     ],
     "data": [
-        ("Churn model for a B2B SaaS", "Feature engineering and a calibrated model with a short report."),
-        ("dbt models for finance reporting", "Clean staging models and monthly revenue marts."),
-        ("Looker dashboards for operations", "Five dashboards with definitions agreed with the ops lead."),
+        (
+            "Churn model for a B2B SaaS",
+            "Feature engineering and a calibrated model with a short report.",
+            ["Machine learning", "scikit-learn", "SQL"],
+        ),
+        ("dbt models for finance reporting", "Clean staging models and monthly revenue marts.", ["dbt", "SQL"]),
+        (
+            "Looker dashboards for operations",
+            "Five dashboards with definitions agreed with the ops lead.",
+            ["Looker", "SQL", "Data visualisation"],
+        ),
     ],
     "design": [
-        ("Design system refresh in Figma", "Tokens, components and documentation for the web app."),
-        ("Landing page redesign", "Two concepts, one round of revisions, responsive specs."),
+        (
+            "Design system refresh in Figma",
+            "Tokens, components and documentation for the web app.",
+            ["Figma", "Design systems", "UI design"],
+        ),
+        (
+            "Landing page redesign",
+            "Two concepts, one round of revisions, responsive specs.",
+            ["Figma", "Web design", "UI design"],
+        ),
     ],
     "marketing": [
-        ("SEO audit and content plan", "Technical audit plus a 3-month editorial calendar."),
-        ("Paid social campaign for a launch", "Set up, run and report on a 6-week campaign."),
+        (
+            "SEO audit and content plan",
+            "Technical audit plus a 3-month editorial calendar.",
+            ["Technical SEO", "SEO writing", "Content marketing"],
+        ),
+        (
+            "Paid social campaign for a launch",
+            "Set up, run and report on a 6-week campaign.",
+            ["Meta Ads", "LinkedIn Ads", "Google Analytics"],
+        ),
     ],
     "customer_support": [
-        ("Tier-1 email support, EU hours", "Answer tickets in Zendesk within our macros and SLAs."),
-        ("Live chat cover for the holiday peak", "Weekend and evening chat cover for six weeks."),
+        (
+            "Tier-1 email support, EU hours",
+            "Answer tickets in Zendesk within our macros and SLAs.",
+            ["Zendesk", "Email support"],
+        ),
+        (
+            "Live chat cover for the holiday peak",
+            "Weekend and evening chat cover for six weeks.",
+            ["Live chat support", "Zendesk"],
+        ),
     ],
     "bpo": [
-        ("Invoice data entry and reconciliation", "Key supplier invoices and reconcile against POs."),
-        ("KYC document checks", "Check identity documents against our onboarding policy."),
+        (
+            "Invoice data entry and reconciliation",
+            "Key supplier invoices and reconcile against POs.",
+            ["Invoice processing", "Data entry", "Bank reconciliation"],
+        ),
+        ("KYC document checks", "Check identity documents against our onboarding policy.", ["KYC checks"]),
     ],
     "translation": [
-        ("Translate help centre into German", "About 40 articles, with our glossary."),
-        ("Localise app strings into Japanese", "UI strings with context screenshots."),
+        (
+            "Translate help centre into German",
+            "About 40 articles, with our glossary.",
+            ["English to German translation", "German localisation"],
+        ),
+        (
+            "Localise app strings into Japanese",
+            "UI strings with context screenshots.",
+            ["English to Japanese translation", "Japanese localisation"],
+        ),
     ],
 }
 
 STATE_PLAN = ["draft"] * 15 + ["open"] * 50 + ["in_progress"] * 20 + ["completed"] * 10 + ["cancelled"] * 5
 
 
-def _skills_for(category: str, rng: random.Random, skills_by_category: dict[str, list[Skill]]) -> list[tuple[int, int]]:
-    pool = skills_by_category.get(category) or skills_by_category["software"]
-    chosen = rng.sample(pool, k=min(len(pool), rng.randint(2, 4)))
-    return [(skill.pk, rng.randint(2, 4)) for skill in chosen]
+def _skills_for(names: list[str], rng: random.Random, skills_by_name: dict[str, Skill]) -> list[tuple[int, int]]:
+    return [(skills_by_name[name].pk, rng.randint(2, 4)) for name in names if name in skills_by_name]
 
 
 def seed_marketplace_demo(*, rng: random.Random, gig_count: int = 220) -> dict[str, int]:
@@ -71,16 +138,14 @@ def seed_marketplace_demo(*, rng: random.Random, gig_count: int = 220) -> dict[s
         .order_by("organization__name", "created_at")
         .distinct("organization__name")
     )
-    skills_by_category: dict[str, list[Skill]] = {}
-    for skill in Skill.objects.all():
-        skills_by_category.setdefault(skill.category, []).append(skill)
+    skills_by_name = {skill.name: skill for skill in Skill.objects.all()}
     existing = set(Gig.objects.values_list("organization_id", "title"))
     categories = list(GIG_TEMPLATES)
     created = 0
     for index in range(gig_count):
         owner = clients[index % len(clients)]
         category = categories[index % len(categories)]
-        title, description = GIG_TEMPLATES[category][index % len(GIG_TEMPLATES[category])]
+        title, description, skill_names = GIG_TEMPLATES[category][index % len(GIG_TEMPLATES[category])]
         title = f"{title} · {owner.organization.name.split()[0]} #{index + 1}"
         if (owner.organization_id, title) in existing:
             continue
@@ -100,7 +165,7 @@ def seed_marketplace_demo(*, rng: random.Random, gig_count: int = 220) -> dict[s
             handles_personal_data=category in ("customer_support", "bpo"),
             is_finance=category == "bpo" and index % 2 == 0,
             screening_questions=["What similar work have you done?"] if index % 3 == 0 else [],
-            skills=_skills_for(category, rng, skills_by_category),
+            skills=_skills_for(skill_names, rng, skills_by_name),
         )
         gig = gig_create(organization_id=owner.organization_id, data=data, by=owner.user)
         created += 1

@@ -183,7 +183,14 @@ def gig_matches(request: AuthenticatedHttpRequest, gig_id: int) -> HttpResponse:
         .order_by("rank")
     )
     invited = set(gig.invitations.values_list("freelancer_id", "vendor_id"))
-    rows = [{"match": m, "is_invited": (m.freelancer_id, m.vendor_id) in invited} for m in matches]
+    rows = [
+        {
+            "match": m,
+            "is_invited": (m.freelancer_id, m.vendor_id) in invited,
+            "was_emailed": m.invited_at is not None,  # top matches are emailed automatically when the gig opens
+        }
+        for m in matches
+    ]
     return render(request, "marketplace/gig_matches.html", {"gig": gig, "rows": rows})
 
 

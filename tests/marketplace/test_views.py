@@ -287,3 +287,20 @@ def test_twenty_concurrent_hire_clicks_give_one_hire_and_no_server_errors(python
 
     assert sorted(statuses) == [302] + [409] * 19
     assert Contract.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_matches_page_shows_who_was_already_told_by_email(
+    client: Client, client_member, python_skill, freelancer
+) -> None:
+    from django.utils import timezone
+
+    gig = make_gig(client_member, python_skill)
+    match_gig(gig_id=gig.pk)
+    Match.objects.filter(gig=gig, freelancer=freelancer).update(invited_at=timezone.now())
+    client.force_login(client_member.user)
+
+    html = client.get(f"/gigs/{gig.pk}/matches/").content.decode()
+
+    assert "Told by email" in html
+    assert "Invite to bid" not in html
