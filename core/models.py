@@ -1,11 +1,22 @@
 from __future__ import annotations
 
+import operator
+from functools import reduce
 from typing import ClassVar
 
 from django.conf import settings
 from django.db import models
 
 from core.errors import ApplicationError
+
+
+def exactly_one_of(*field_names: str) -> models.Q:
+    """A check-constraint condition: exactly one of these nullable fields is set (e.g. freelancer xor vendor)."""
+    branches = [
+        reduce(operator.and_, (models.Q(**{f"{name}__isnull": name != chosen}) for name in field_names))
+        for chosen in field_names
+    ]
+    return reduce(operator.or_, branches)
 
 
 class TimeStampedModel(models.Model):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from core.models import StatefulModel
+from core.models import StatefulModel, exactly_one_of
 from core.money import AmountField, CurrencyField
 
 
@@ -59,8 +59,7 @@ class Contract(StatefulModel):
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(
-                condition=(models.Q(freelancer__isnull=False) & models.Q(vendor__isnull=True))
-                | (models.Q(freelancer__isnull=True) & models.Q(vendor__isnull=False)),
+                condition=exactly_one_of("freelancer", "vendor"),
                 name="contract_freelancer_xor_vendor",
             ),
             models.CheckConstraint(

@@ -12,7 +12,7 @@ from django.db import models
 from django.utils import timezone as django_timezone
 
 from core.countries import COUNTRY_CHOICES
-from core.models import TimeStampedModel
+from core.models import TimeStampedModel, exactly_one_of
 from core.money import AmountField, CurrencyField
 
 # A certification this close to its expiry date is flagged on the vendor's pages.
@@ -305,8 +305,7 @@ class TalentPoolMember(TimeStampedModel):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(
-                condition=(models.Q(freelancer__isnull=False) & models.Q(vendor__isnull=True))
-                | (models.Q(freelancer__isnull=True) & models.Q(vendor__isnull=False)),
+                condition=exactly_one_of("freelancer", "vendor"),
                 name="pool_member_freelancer_xor_vendor",
             ),
             models.UniqueConstraint(

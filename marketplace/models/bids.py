@@ -3,14 +3,12 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from core.models import StatefulModel, TimeStampedModel
+from core.models import StatefulModel, TimeStampedModel, exactly_one_of
 from core.money import AmountField, CurrencyField
 
 LIVE_BID_STATUSES = ("submitted", "shortlisted", "accepted")
 
-_freelancer_xor_vendor = (models.Q(freelancer__isnull=False) & models.Q(vendor__isnull=True)) | (
-    models.Q(freelancer__isnull=True) & models.Q(vendor__isnull=False)
-)
+_freelancer_xor_vendor = exactly_one_of("freelancer", "vendor")
 
 
 class Bid(StatefulModel):

@@ -3,6 +3,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from core.models import exactly_one_of
+
 
 class Match(models.Model):
     """A ranked recommendation of a freelancer or vendor for a gig, with the score of each factor."""
@@ -24,8 +26,7 @@ class Match(models.Model):
         ordering = ["gig", "rank"]
         constraints = [
             models.CheckConstraint(
-                condition=(models.Q(freelancer__isnull=False) & models.Q(vendor__isnull=True))
-                | (models.Q(freelancer__isnull=True) & models.Q(vendor__isnull=False)),
+                condition=exactly_one_of("freelancer", "vendor"),
                 name="match_freelancer_xor_vendor",
             ),
             models.UniqueConstraint(
