@@ -23,8 +23,7 @@ def test_the_database_refuses_a_row_with_both_or_neither() -> None:
     gig = make_gig(MembershipFactory(organization__kind="client"), SkillFactory())
     vendor = MembershipFactory(organization__kind="vendor").organization
 
-    with pytest.raises(IntegrityError):
-        with transaction.atomic():
-            Match.objects.create(gig=gig, freelancer=UserFactory(), vendor=vendor, rank=1, score=1, factors={})
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Match.objects.create(gig=gig, freelancer=UserFactory(), vendor=vendor, rank=1, score=1, factors={})
     with pytest.raises(IntegrityError), transaction.atomic():
         Match.objects.create(gig=gig, rank=1, score=1, factors={})
