@@ -33,6 +33,8 @@ STAFF_GROUP_PERMISSIONS: dict[str, list[str]] = {
         "accounts.add_membership",
         "accounts.change_membership",
         "core.view_auditevent",
+        "engagements.view_contract",
+        "engagements.resolve_dispute",
     ],
 }
 

@@ -1,1 +1,17 @@
-"""Selectors of the compliance app (see CONVENTIONS.md for what belongs here)."""
+"""The compliance gate: engagements and billing ask here whether an action may happen; compliance decides.
+
+Until the compliance issue lands its requirement catalogue, documents and checks, no requirement exists, so
+nothing is blocked: these functions return empty lists. Their callers already show every returned reason.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from engagements.models import Contract
+
+
+def contract_activation_blockers(*, contract: Contract) -> list[str]:
+    """Why this contract may not start yet: one message per unmet requirement (none until compliance lands)."""
+    return []

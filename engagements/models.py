@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 
@@ -53,10 +55,15 @@ class Contract(StatefulModel):
     weekly_hour_cap = models.PositiveSmallIntegerField(null=True, blank=True)
     start_date = models.DateField(null=True, blank=True)
     end_date = models.DateField(null=True, blank=True)
+    activated_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
+    end_reason = models.TextField(blank=True)
+    dispute_reason = models.TextField(blank=True)
+    dispute_resolution = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-created_at"]
+        permissions = [("resolve_dispute", "Can resolve contract disputes")]
         constraints = [
             models.CheckConstraint(
                 condition=exactly_one_of("freelancer", "vendor"),
@@ -72,3 +79,54 @@ class Contract(StatefulModel):
 
     def __str__(self) -> str:
         return f"Contract {self.pk}: {self.organization} ↔ {self.freelancer or self.vendor}"
+
+
+class Milestone(StatefulModel):
+    """A fixed-price contract's unit of delivery and payment. Funding puts the amount in escrow; the client
+    approves the work and releases the money, at once or in parts."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for funding"
+        FUNDED = "funded", "Funded"
+        SUBMITTED = "submitted", "Submitted for review"
+        APPROVED = "approved", "Approved"
+        RELEASED = "released", "Released"
+
+    TRANSITIONS = {
+        Status.PENDING: {Status.FUNDED},
+        Status.FUNDED: {Status.SUBMITTED},
+        Status.SUBMITTED: {Status.APPROVED, Status.FUNDED},  # back to funded = changes requested
+        Status.APPROVED: {Status.RELEASED},
+    }
+
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="milestones")
+    title = models.CharField(max_length=160)
+    description = models.TextField(blank=True)
+    amount = AmountField()
+    currency = CurrencyField()
+    released_amount = AmountField(default=0)
+    due_date = models.DateField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
+    change_request_note = models.TextField(blank=True)
+    submission_note = models.TextField(blank=True)
+    funded_at = models.DateTimeField(null=True, blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    approved_at = models.DateTimeField(null=True, blank=True)
+    released_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["contract", "due_date", "id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="milestone_amount_positive"),
+            models.CheckConstraint(
+                condition=models.Q(released_amount__gte=0) & models.Q(released_amount__lte=models.F("amount")),
+                name="milestone_released_within_amount",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.amount} {self.currency})"
+
+    @property
+    def remaining_amount(self) -> Decimal:
+        return self.amount - self.released_amount

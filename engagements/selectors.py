@@ -1,1 +1,62 @@
-"""Selectors of the engagements app (see CONVENTIONS.md for what belongs here)."""
+"""Engagement reads: a contract is visible to its client organisation's members and to the worker side (the
+freelancer, or members of the vendor firm); to nobody else (DoesNotExist → 404)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db.models import Q, QuerySet
+
+from accounts.models import Membership
+from engagements.models import Contract, Milestone
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+CLIENT = "client"
+WORKER = "worker"
+
+
+def _party_filter(user: User) -> Q:
+    orgs = Membership.objects.filter(user=user).values("organization_id")
+    return Q(organization_id__in=orgs) | Q(freelancer=user) | Q(vendor_id__in=orgs)
+
+
+def contract_list_for_user(*, user: User) -> QuerySet[Contract]:
+    if not user.is_authenticated:
+        return Contract.objects.none()
+    return Contract.objects.filter(_party_filter(user)).select_related("organization", "freelancer", "vendor", "gig")
+
+
+def contract_get(*, contract_id: int, user: User) -> Contract:
+    return contract_list_for_user(user=user).get(pk=contract_id)
+
+
+def contract_side(*, contract: Contract, user: User) -> str:
+    """Which side `user` is on: "client" or "worker"; Contract.DoesNotExist if neither."""
+    if Membership.objects.filter(user=user, organization_id=contract.organization_id).exists():
+        return CLIENT
+    if contract.freelancer_id == user.pk or (
+        contract.vendor_id and Membership.objects.filter(user=user, organization_id=contract.vendor_id).exists()
+    ):
+        return WORKER
+    raise Contract.DoesNotExist
+
+
+def contract_get_for_update(*, contract_id: int, user: User) -> tuple[Contract, str]:
+    """Lock the contract row for a state change and say which side the user acts from."""
+    contract = Contract.objects.select_for_update().get(_party_filter(user), pk=contract_id)
+    return contract, contract_side(contract=contract, user=user)
+
+
+def milestone_get_for_update(*, milestone_id: int, user: User) -> tuple[Milestone, str]:
+    """Lock the milestone (and its contract, first, so every writer takes the locks in one order)."""
+    contract_id = Milestone.objects.filter(pk=milestone_id).values_list("contract_id", flat=True).first()
+    if contract_id is None:
+        raise Milestone.DoesNotExist
+    try:
+        _contract, side = contract_get_for_update(contract_id=contract_id, user=user)
+    except Contract.DoesNotExist as error:
+        raise Milestone.DoesNotExist from error
+    milestone = Milestone.objects.select_for_update().select_related("contract__organization").get(pk=milestone_id)
+    return milestone, side
