@@ -12,6 +12,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("talent/", include("talent.urls")),
+    # marketplace first: its /contracts/<id>/review/ must win over engagements' /contracts/<id>/<action>/
     path("", include("marketplace.urls")),
+    path("", include("engagements.urls")),
     path("", include("core.urls")),
 ]

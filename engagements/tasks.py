@@ -1,1 +1,11 @@
-"""Tasks of the engagements app (see CONVENTIONS.md for what belongs here)."""
+from __future__ import annotations
+
+from celery import shared_task
+
+
+@shared_task(name="engagements.tasks.contract_activate_if_ready", acks_late=True)
+def contract_activate_if_ready(*, contract_id: int) -> bool:
+    """Start a hired contract once the compliance gate lets it (idempotent)."""
+    from engagements.services import contract_activate_if_ready as activate
+
+    return activate(contract_id=contract_id)

@@ -2,6 +2,7 @@
 
 from engagements.services.contracts import (
     contract_activate,
+    contract_activate_if_ready,
     contract_complete,
     contract_create_from_bid,
     contract_dispute,
@@ -23,6 +24,7 @@ from engagements.services.milestones import (
 __all__ = [
     "MilestoneInput",
     "contract_activate",
+    "contract_activate_if_ready",
     "contract_complete",
     "contract_create_from_bid",
     "contract_dispute",

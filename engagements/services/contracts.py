@@ -86,6 +86,23 @@ def contract_activate(*, contract_id: int, by: User) -> Contract:
 
 
 @transaction.atomic
+def contract_activate_if_ready(*, contract_id: int) -> bool:
+    """System step after hiring (and, with compliance, after each approval): start the contract if nothing
+    blocks it. Idempotent: a contract that is not waiting is left alone."""
+    from compliance.selectors import contract_activation_blockers
+
+    contract = Contract.objects.select_for_update().select_related("organization").filter(pk=contract_id).first()
+    if contract is None or contract.status != Contract.Status.PENDING_COMPLIANCE:
+        return False
+    if contract_activation_blockers(contract=contract):
+        return False
+    contract.activated_at = django_timezone.now()
+    contract.start_date = contract.start_date or django_timezone.localdate()
+    _transition(contract, Contract.Status.ACTIVE, by=None, action="contract.activated")
+    return True
+
+
+@transaction.atomic
 def contract_pause(*, contract_id: int, by: User, reason: str = "") -> Contract:
     contract, side = contract_get_for_update(contract_id=contract_id, user=by)
     _client_manager(contract, side, by, "pause")

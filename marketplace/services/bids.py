@@ -213,6 +213,9 @@ def bid_accept(*, bid_id: int, by: User) -> Contract:
     gig_previous = gig.transition_to(Gig.Status.IN_PROGRESS)
     gig.save(update_fields=["status", "updated_at"])
     contract = contract_create_from_bid(bid=bid, by=by)
+    from engagements.tasks import contract_activate_if_ready
+
+    contract_activate_if_ready.delay_on_commit(contract_id=contract.pk)  # type: ignore[attr-defined]
     audit_record(
         actor=by,
         action="bid.accepted",

@@ -151,3 +151,17 @@ def test_ops_resolve_disputes_in_the_admin_with_a_written_resolution(hire, clien
     assert _status(contract) == "active"
     event = AuditEvent.objects.get(action="contract.dispute_resolved")
     assert (event.actor, event.from_state, event.to_state) == (support, "disputed", "active")
+
+
+@pytest.mark.django_db
+def test_hiring_activates_the_contract_after_commit_when_nothing_blocks_it(hire, django_capture_on_commit_callbacks):
+    from engagements.services import contract_activate_if_ready
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        contract, _member, _freelancer = hire(activate=False)
+    assert contract.status == "pending_compliance"
+    assert len(callbacks) >= 2  # matching of the gig and the activation are both sent after the commit
+
+    assert contract_activate_if_ready(contract_id=contract.pk) is True
+    assert contract_activate_if_ready(contract_id=contract.pk) is False  # idempotent
+    assert _status(contract) == "active"

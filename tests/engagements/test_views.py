@@ -1,0 +1,89 @@
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+
+from engagements.models import Milestone
+from tests.factories import MembershipFactory, TalentProfileFactory
+
+
+@pytest.mark.django_db
+def test_fixed_contract_journey_through_the_pages(client: Client, hire) -> None:
+    contract, member, freelancer = hire()
+    worker = Client()
+    worker.force_login(freelancer)
+    client.force_login(member.user)
+
+    client.post(f"/contracts/{contract.pk}/milestones/", {"title": "Wireframes", "amount": "300.00"})
+    milestone = Milestone.objects.get()
+    client.post(f"/milestones/{milestone.pk}/fund/")
+    worker.post(f"/milestones/{milestone.pk}/submit/", {"note": "Here they are"})
+    client.post(f"/milestones/{milestone.pk}/request-changes/", {"note": "Add the checkout flow"})
+    worker.post(f"/milestones/{milestone.pk}/submit/", {"note": "Checkout added"})
+    client.post(f"/milestones/{milestone.pk}/approve/")
+    client.post(f"/milestones/{milestone.pk}/release/", {"amount": "100.00"})
+    client.post(f"/milestones/{milestone.pk}/release/", {"amount": ""})
+
+    milestone.refresh_from_db()
+    assert (milestone.status, milestone.released_amount) == ("released", Decimal("300.00"))
+    page = worker.get(f"/contracts/{contract.pk}/")
+    assert page.status_code == 200 and "Wireframes" in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_refused_step_shows_the_reason_and_changes_nothing(client: Client, hire) -> None:
+    contract, member, freelancer = hire()
+    client.force_login(member.user)
+    client.post(f"/contracts/{contract.pk}/milestones/", {"title": "Build", "amount": "300.00"})
+    milestone = Milestone.objects.get()
+    client.force_login(freelancer)
+
+    response = client.post(f"/milestones/{milestone.pk}/fund/")
+
+    assert response.status_code == 403
+    assert "Only the client can fund milestones." in response.content.decode()
+    milestone.refresh_from_db()
+    assert milestone.status == "pending"
+
+
+@pytest.mark.django_db
+def test_other_organisations_and_unrelated_freelancers_get_404(client: Client, hire) -> None:
+    contract, member, _freelancer = hire()
+    client.force_login(member.user)
+    client.post(f"/contracts/{contract.pk}/milestones/", {"title": "Build", "amount": "300.00"})
+    milestone = Milestone.objects.get()
+
+    for outsider in (MembershipFactory(organization__kind="client").user, TalentProfileFactory().user):
+        client.force_login(outsider)
+        assert client.get(f"/contracts/{contract.pk}/").status_code == 404
+        assert client.post(f"/contracts/{contract.pk}/pause/").status_code == 404
+        assert client.post(f"/milestones/{milestone.pk}/fund/").status_code == 404
+        assert contract.gig.title not in client.get("/contracts/").content.decode()
+    milestone.refresh_from_db()
+    contract.refresh_from_db()
+    assert (milestone.status, contract.status) == ("pending", "active")
+
+
+@pytest.mark.django_db
+def test_contract_list_query_count_is_flat(client: Client, hire, django_assert_max_num_queries) -> None:
+    from marketplace.services.bids import BidInput, bid_accept, bid_create
+    from tests.factories import SkillFactory
+    from tests.marketplace.conftest import make_gig
+
+    _contract, member, _ = hire()
+    hire()  # another organisation's contract never shows up
+    client.force_login(member.user)
+    client.get("/contracts/")
+    with django_assert_max_num_queries(30) as few:
+        client.get("/contracts/")
+    skill = SkillFactory()
+    for _ in range(8):
+        gig = make_gig(member, skill)
+        bid = bid_create(
+            gig_id=gig.pk, data=BidInput(cover_letter="Hi", hourly_rate=Decimal("40")), by=TalentProfileFactory().user
+        )
+        bid_accept(bid_id=bid.pk, by=member.user)
+
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = client.get("/contracts/")
+    assert len(response.context["page"].object_list) == 9
