@@ -289,6 +289,10 @@ CELERY_BEAT_SCHEDULE_FILENAME = env("CELERY_BEAT_SCHEDULE_FILENAME", default=str
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     # Lets the health endpoint tell whether beat is alive.
     "core-beat-heartbeat": {"task": "core.tasks.beat_heartbeat", "schedule": 30.0},
+    "engagements-timesheets-auto-approve": {
+        "task": "engagements.tasks.timesheets_auto_approve",
+        "schedule": crontab(minute=5),
+    },
     "marketplace-task-unit-leases-expire": {"task": "marketplace.tasks.task_unit_leases_expire", "schedule": 60.0},
     "marketplace-review-reveal-due": {
         "task": "marketplace.tasks.review_reveal_due",

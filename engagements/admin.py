@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
 from core.errors import ApplicationError
-from engagements.models import Contract, Milestone
+from engagements.models import Contract, Milestone, TimeEntry, Timesheet
 from engagements.services import contract_dispute_resolve
 
 
@@ -108,3 +108,19 @@ class MilestoneAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ("status", "currency")
     search_fields = ("title", "contract__organization__name")
     list_select_related = ("contract",)
+
+
+class TimeEntryInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = TimeEntry
+    extra = 0
+    fields = ("work_date", "start_time", "hours", "description", "evidence_url")
+
+
+@admin.register(Timesheet)
+class TimesheetAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("week_start", "contract", "status", "total_hours", "submitted_at", "is_auto_approved")
+    list_filter = ("status", "is_auto_approved")
+    search_fields = ("contract__organization__name", "contract__freelancer__email", "contract__vendor__name")
+    list_select_related = ("contract",)
+    date_hierarchy = "week_start"
+    inlines = (TimeEntryInline,)

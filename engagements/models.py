@@ -7,7 +7,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 
-from core.models import StatefulModel, exactly_one_of
+from core.models import StatefulModel, TimeStampedModel, exactly_one_of
 from core.money import AmountField, CurrencyField
 
 
@@ -130,3 +130,66 @@ class Milestone(StatefulModel):
     @property
     def remaining_amount(self) -> Decimal:
         return self.amount - self.released_amount
+
+
+class Timesheet(StatefulModel):
+    """One per hourly contract per ISO week (week_start is that week's Monday)."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SUBMITTED = "submitted", "Submitted"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+
+    TRANSITIONS = {
+        Status.DRAFT: {Status.SUBMITTED},
+        Status.SUBMITTED: {Status.APPROVED, Status.REJECTED},
+        Status.REJECTED: {Status.SUBMITTED},  # corrected and sent again
+    }
+
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="timesheets")
+    week_start = models.DateField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True)
+    total_hours = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("0"))
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    rejection_reason = models.TextField(blank=True)
+    is_auto_approved = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["contract", "-week_start"]
+        constraints = [
+            models.UniqueConstraint(fields=["contract", "week_start"], name="timesheet_one_per_contract_week"),
+            models.CheckConstraint(condition=models.Q(week_start__week_day=2), name="timesheet_week_starts_monday"),
+            models.CheckConstraint(
+                condition=models.Q(total_hours__gte=0) & models.Q(total_hours__lte=168), name="timesheet_hours_in_week"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Week of {self.week_start} · contract {self.contract_id}"
+
+
+class TimeEntry(TimeStampedModel):
+    """Time worked on one day: when it started and how long, in quarter-hours."""
+
+    timesheet = models.ForeignKey(Timesheet, on_delete=models.CASCADE, related_name="entries")
+    work_date = models.DateField()
+    start_time = models.TimeField()
+    hours = models.DecimalField(max_digits=4, decimal_places=2)
+    description = models.CharField(max_length=500)
+    evidence_url = models.URLField(blank=True, help_text="A ticket, commit or document that shows the work.")
+
+    class Meta:
+        ordering = ["work_date", "start_time"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(hours__gt=0) & models.Q(hours__lte=24), name="time_entry_hours_0_24"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.work_date} {self.start_time:%H:%M} · {self.hours} h"

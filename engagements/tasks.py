@@ -9,3 +9,11 @@ def contract_activate_if_ready(*, contract_id: int) -> bool:
     from engagements.services import contract_activate_if_ready as activate
 
     return activate(contract_id=contract_id)
+
+
+@shared_task(name="engagements.tasks.timesheets_auto_approve", acks_late=True)
+def timesheets_auto_approve() -> int:
+    """Hourly: approve weeks submitted more than 5 days ago that the client left alone (idempotent)."""
+    from engagements.services import timesheets_auto_approve as approve
+
+    return approve()

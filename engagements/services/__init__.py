@@ -20,9 +20,20 @@ from engagements.services.milestones import (
     milestone_request_changes,
     milestone_submit,
 )
+from engagements.services.timesheets import (
+    TimeEntryInput,
+    time_entry_add,
+    time_entry_remove,
+    timesheet_approve,
+    timesheet_reject,
+    timesheet_submit,
+    timesheets_auto_approve,
+    week_start_of,
+)
 
 __all__ = [
     "MilestoneInput",
+    "TimeEntryInput",
     "contract_activate",
     "contract_activate_if_ready",
     "contract_complete",
@@ -38,4 +49,11 @@ __all__ = [
     "milestone_release",
     "milestone_request_changes",
     "milestone_submit",
+    "time_entry_add",
+    "time_entry_remove",
+    "timesheet_approve",
+    "timesheet_reject",
+    "timesheet_submit",
+    "timesheets_auto_approve",
+    "week_start_of",
 ]
