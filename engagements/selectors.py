@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from django.db.models import Q, QuerySet
 
 from accounts.models import Membership
-from engagements.models import Contract, Milestone
+from engagements.models import Contract, Milestone, Timesheet
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -60,3 +60,8 @@ def milestone_get_for_update(*, milestone_id: int, user: User) -> tuple[Mileston
         raise Milestone.DoesNotExist from error
     milestone = Milestone.objects.select_for_update().select_related("contract__organization").get(pk=milestone_id)
     return milestone, side
+
+
+def timesheet_list_for_contract(*, contract: Contract) -> QuerySet[Timesheet]:
+    """The contract's weeks, newest first, with their entries (the caller already checked access)."""
+    return Timesheet.objects.filter(contract=contract).prefetch_related("entries").order_by("-week_start")

@@ -10,13 +10,16 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import ApplicationError
+from core.forms import form_add_application_error
 from core.types import AuthenticatedHttpRequest
 from engagements import services
-from engagements.forms import MilestoneForm, ReasonForm, ReleaseForm
-from engagements.selectors import contract_get, contract_list_for_user, contract_side
+from engagements.forms import MilestoneForm, ReasonForm, ReleaseForm, TimeEntryForm
+from engagements.models import TimeEntry
+from engagements.selectors import contract_get, contract_list_for_user, contract_side, timesheet_list_for_contract
 
 PAGE_SIZE = 20
 
@@ -29,22 +32,86 @@ def contract_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "engagements/contract_list.html", {"page": page})
 
 
+def _detail_context(request: AuthenticatedHttpRequest, contract_id: int, **extra: object) -> dict[str, object]:
+    contract = contract_get(contract_id=contract_id, user=request.user)
+    return {
+        "contract": contract,
+        "side": contract_side(contract=contract, user=request.user),
+        "milestones": list(contract.milestones.all()),
+        "timesheets": list(timesheet_list_for_contract(contract=contract)[:8]),
+        "milestone_form": MilestoneForm(),
+        "reason_form": ReasonForm(),
+        "release_form": ReleaseForm(),
+        "time_form": TimeEntryForm(initial={"work_date": timezone.localdate(), "start_time": "09:00", "hours": "1"}),
+        **extra,
+    }
+
+
 @login_required
 @require_GET
 def contract_detail(request: AuthenticatedHttpRequest, contract_id: int) -> HttpResponse:
-    contract = contract_get(contract_id=contract_id, user=request.user)
-    return render(
-        request,
-        "engagements/contract_detail.html",
-        {
-            "contract": contract,
-            "side": contract_side(contract=contract, user=request.user),
-            "milestones": list(contract.milestones.all()),
-            "milestone_form": MilestoneForm(),
-            "reason_form": ReasonForm(),
-            "release_form": ReleaseForm(),
-        },
-    )
+    return render(request, "engagements/contract_detail.html", _detail_context(request, contract_id))
+
+
+def _timesheets_response(request: AuthenticatedHttpRequest, contract_id: int, **extra: object) -> HttpResponse:
+    """htmx gets the timesheet section back; a plain form post goes back to the page."""
+    if request.htmx:  # type: ignore[attr-defined]
+        context = _detail_context(request, contract_id, **extra)
+        return render(request, "engagements/contract_detail.html#timesheets", context)
+    return redirect("engagements:contract_detail", contract_id=contract_id)
+
+
+@login_required
+@require_POST
+def time_entry_add(request: AuthenticatedHttpRequest, contract_id: int) -> HttpResponse:
+    form = TimeEntryForm(request.POST)
+    if form.is_valid():
+        try:
+            services.time_entry_add(
+                contract_id=contract_id, data=services.TimeEntryInput(**form.cleaned_data), by=request.user
+            )
+            if not request.htmx:  # type: ignore[attr-defined]
+                messages.success(request, "Time logged.")
+            return _timesheets_response(request, contract_id)
+        except ApplicationError as error:
+            if not error.field_errors:
+                raise
+            form_add_application_error(form, error)
+    if request.htmx:  # type: ignore[attr-defined]
+        return render(
+            request,
+            "engagements/contract_detail.html#timesheets",
+            _detail_context(request, contract_id, time_form=form),
+        )
+    context = _detail_context(request, contract_id, time_form=form)
+    return render(request, "engagements/contract_detail.html", context, status=400)
+
+
+@login_required
+@require_POST
+def time_entry_remove(request: AuthenticatedHttpRequest, entry_id: int) -> HttpResponse:
+    contract_id = TimeEntry.objects.filter(pk=entry_id).values_list("timesheet__contract_id", flat=True).first()
+    services.time_entry_remove(entry_id=entry_id, by=request.user)
+    return _timesheets_response(request, int(contract_id or 0))
+
+
+@login_required
+@require_POST
+def timesheet_action(request: AuthenticatedHttpRequest, timesheet_id: int, action: str) -> HttpResponse:
+    if action == "submit":
+        timesheet = services.timesheet_submit(timesheet_id=timesheet_id, by=request.user)
+        messages.success(request, "Week submitted: the client has 5 days to review it.")
+    elif action == "approve":
+        timesheet = services.timesheet_approve(timesheet_id=timesheet_id, by=request.user)
+        messages.success(request, "Week approved.")
+    elif action == "reject":
+        timesheet = services.timesheet_reject(
+            timesheet_id=timesheet_id, by=request.user, reason=request.POST.get("reason", "")
+        )
+        messages.success(request, "Week sent back with your reason.")
+    else:
+        raise ApplicationError("Unknown action.", status=404)
+    return redirect("engagements:contract_detail", contract_id=timesheet.contract_id)
 
 
 _CONTRACT_ACTIONS = {

@@ -87,3 +87,71 @@ def test_contract_list_query_count_is_flat(client: Client, hire, django_assert_m
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = client.get("/contracts/")
     assert len(response.context["page"].object_list) == 9
+
+
+@pytest.mark.django_db
+def test_hourly_week_through_the_pages_with_htmx(client: Client, hire) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from engagements.models import Contract, Timesheet
+
+    contract, member, freelancer = hire(kind="hourly")
+    monday = timezone.localdate() - timedelta(days=timezone.localdate().weekday() + 7)
+    Contract.objects.filter(pk=contract.pk).update(start_date=monday - timedelta(days=7))
+    worker = Client()
+    worker.force_login(freelancer)
+    entry = {"work_date": monday.isoformat(), "start_time": "09:00", "hours": "3.5", "description": "Checkout API"}
+
+    logged = worker.post(f"/contracts/{contract.pk}/time/", entry, HTTP_HX_REQUEST="true")
+    refused = worker.post(f"/contracts/{contract.pk}/time/", {**entry, "hours": "1.1"}, HTTP_HX_REQUEST="true")
+
+    assert logged.status_code == 200 and "Checkout API" in logged.content.decode()
+    assert "Log time in quarter-hours, from 0.25 to 24." in refused.content.decode()
+    assert "<html" not in refused.content.decode()  # only the section is swapped
+    timesheet = Timesheet.objects.get()
+    worker.post(f"/timesheets/{timesheet.pk}/submit/")
+    client.force_login(member.user)
+    client.post(f"/timesheets/{timesheet.pk}/approve/")
+    timesheet.refresh_from_db()
+    assert (timesheet.status, timesheet.total_hours) == ("approved", Decimal("3.5"))
+    client.force_login(TalentProfileFactory().user)
+    assert client.post(f"/timesheets/{timesheet.pk}/reject/", {"reason": "x"}).status_code == 404
+
+
+@pytest.mark.django_db
+def test_timesheet_review_page_query_count_is_flat(client: Client, hire, django_assert_max_num_queries) -> None:
+    from datetime import time, timedelta
+
+    from engagements.models import TimeEntry, Timesheet
+
+    contract, member, _ = hire(kind="hourly")
+
+    def add_weeks(first: int, count: int) -> None:
+        for week in range(first, first + count):
+            monday = contract.created_at.date() - timedelta(days=contract.created_at.weekday() + 7 * (week + 1))
+            sheet = Timesheet.objects.create(contract=contract, week_start=monday, status="submitted")
+            TimeEntry.objects.bulk_create(
+                [
+                    TimeEntry(
+                        timesheet=sheet,
+                        work_date=monday + timedelta(days=d),
+                        start_time=time(9),
+                        hours=4,
+                        description="Work",
+                    )
+                    for d in range(5)
+                ]
+            )
+
+    add_weeks(0, 1)
+    client.force_login(member.user)
+    client.get(f"/contracts/{contract.pk}/")
+    with django_assert_max_num_queries(40) as few:
+        client.get(f"/contracts/{contract.pk}/")
+    add_weeks(1, 6)
+
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = client.get(f"/contracts/{contract.pk}/")
+    assert len(response.context["timesheets"]) == 7
