@@ -65,3 +65,26 @@ def milestone_get_for_update(*, milestone_id: int, user: User) -> tuple[Mileston
 def timesheet_list_for_contract(*, contract: Contract) -> QuerySet[Timesheet]:
     """The contract's weeks, newest first, with their entries (the caller already checked access)."""
     return Timesheet.objects.filter(contract=contract).prefetch_related("entries").order_by("-week_start")
+
+
+def micro_task_earnings_by_week(*, worker: User, weeks: int = 12) -> list[dict[str, object]]:
+    """What the worker earned from accepted micro-task units, per ISO week and currency, newest first
+    (one aggregate query; the amounts were fixed when each unit was accepted)."""
+    from datetime import timedelta
+
+    from django.db.models import Count, Sum
+    from django.db.models.functions import TruncWeek
+    from django.utils import timezone
+
+    from marketplace.models import TaskUnit
+
+    since = timezone.now() - timedelta(weeks=weeks)
+    return list(
+        TaskUnit.objects.filter(
+            claimed_by=worker, status=TaskUnit.Status.ACCEPTED, earned_amount__isnull=False, reviewed_at__gte=since
+        )
+        .annotate(week_start=TruncWeek("reviewed_at"))
+        .values("week_start", "batch__currency")
+        .annotate(units=Count("id"), earned=Sum("earned_amount"))
+        .order_by("-week_start", "batch__currency")
+    )

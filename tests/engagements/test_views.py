@@ -155,3 +155,34 @@ def test_timesheet_review_page_query_count_is_flat(client: Client, hire, django_
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = client.get(f"/contracts/{contract.pk}/")
     assert len(response.context["timesheets"]) == 7
+
+
+@pytest.mark.django_db
+def test_micro_task_earnings_add_up_per_worker_per_week() -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from engagements.selectors import micro_task_earnings_by_week
+    from marketplace.models import TaskUnit
+    from tests.marketplace.test_microtasks_support import add_units, make_batch
+
+    batch = make_batch()
+    worker = TalentProfileFactory().user
+    units = add_units(batch, 5)
+    now = timezone.now()
+    for unit, (days_ago, amount) in zip(
+        units, [(0, "0.30"), (0, "0.30"), (8, "0.25"), (8, "0.25"), (0, None)], strict=True
+    ):
+        TaskUnit.objects.filter(pk=unit.pk).update(
+            claimed_by=worker,
+            status="accepted" if amount else "rejected",
+            earned_amount=amount,
+            submitted_at=now - timedelta(days=days_ago),
+            reviewed_at=now - timedelta(days=days_ago),
+        )
+
+    weeks = micro_task_earnings_by_week(worker=worker)
+
+    assert [(w["units"], w["earned"]) for w in weeks] == [(2, Decimal("0.60")), (2, Decimal("0.50"))]
+    assert micro_task_earnings_by_week(worker=TalentProfileFactory().user) == []
