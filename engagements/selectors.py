@@ -3,7 +3,7 @@ freelancer, or members of the vendor firm); to nobody else (DoesNotExist → 404
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Q, QuerySet
 
@@ -67,7 +67,7 @@ def timesheet_list_for_contract(*, contract: Contract) -> QuerySet[Timesheet]:
     return Timesheet.objects.filter(contract=contract).prefetch_related("entries").order_by("-week_start")
 
 
-def micro_task_earnings_by_week(*, worker: User, weeks: int = 12) -> list[dict[str, object]]:
+def micro_task_earnings_by_week(*, worker: User, weeks: int = 12) -> list[Any]:
     """What the worker earned from accepted micro-task units, per ISO week and currency, newest first
     (one aggregate query; the amounts were fixed when each unit was accepted)."""
     from datetime import timedelta
