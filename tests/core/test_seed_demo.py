@@ -4,7 +4,7 @@ import pytest
 from django.core.management import call_command
 
 from accounts.models import Membership, Organization, User
-from engagements.models import Contract
+from engagements.models import Contract, Milestone, Timesheet
 from marketplace.models import Bid, Gig, Match, Review
 from talent.models import ProfileSkill, Skill, TalentProfile
 
@@ -23,6 +23,8 @@ def _counts() -> dict[str, int]:
         "contracts": Contract.objects.count(),
         "matches": Match.objects.count(),
         "reviews": Review.objects.count(),
+        "milestones": Milestone.objects.count(),
+        "timesheets": Timesheet.objects.count(),
     }
 
 
@@ -50,6 +52,9 @@ def test_seed_demo_loads_realistic_volumes_once_and_every_admin_page_renders_the
     }
     assert {"fixed", "hourly"} <= set(Gig.objects.values_list("kind", flat=True))
     assert first["bids"] > first["gigs"] and first["contracts"] > 0 and first["matches"] > 0 and first["reviews"] > 0
+    assert set(Contract.objects.values_list("status", flat=True)) >= {"active", "paused", "disputed", "completed"}
+    assert set(Milestone.objects.values_list("status", flat=True)) >= {"funded", "submitted", "approved", "released"}
+    assert set(Timesheet.objects.values_list("status", flat=True)) == {"draft", "submitted", "approved"}
     demo = User.objects.get(email="client@tandem.test")
     assert demo.check_password("tandem-demo-2026")
     assert demo.memberships.get().organization.kind == "client"

@@ -24,6 +24,7 @@ from faker import Faker
 
 from accounts.models import Membership, Organization, User
 from accounts.staff_groups import COMPLIANCE_REVIEWERS, FINANCE, SUPPORT
+from engagements.demo import seed_engagements_demo
 from marketplace.demo import seed_marketplace_demo
 from marketplace.demo_microtasks import seed_microtask_demo
 from talent.demo import seed_talent_demo
@@ -74,6 +75,7 @@ class Command(BaseCommand):
             talent = seed_talent_demo(rng=self.rng)
             talent_profile_search_vector_refresh()
             marketplace = seed_marketplace_demo(rng=self.rng)
+            engagements = seed_engagements_demo(rng=self.rng)
             microtasks = seed_microtask_demo(
                 client_organization=Organization.objects.get(slug="ledgerline-payments"),
                 workers=list(
@@ -97,6 +99,10 @@ class Command(BaseCommand):
             f"Marketplace: {marketplace['gigs']} gigs, {marketplace['bids']} bids, "
             f"{marketplace['contracts']} contracts, {marketplace['matches']} matches; micro-task batch of "
             f"{microtasks['units']} units ({microtasks['accepted']} accepted, {microtasks['submitted']} to review)."
+        )
+        self.stdout.write(
+            f"Engagements: {engagements['contracts']} contracts, {engagements['milestones']} milestones, "
+            f"{engagements['timesheets']} weekly timesheets."
         )
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for login in DEMO_LOGINS:
