@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from accounts.models import Membership, User
+from accounts.models import User
 from engagements.models import Contract
 from marketplace.models import Review
 
@@ -20,10 +20,6 @@ def review_list_for_freelancer(*, user_id: int) -> QuerySet[Review]:
 
 def review_side_for(*, contract: Contract, user: User) -> str:
     """Which side of the contract `user` reviews from; Contract.DoesNotExist (→ 404) if not a party."""
-    if Membership.objects.filter(user=user, organization_id=contract.organization_id).exists():
-        return Review.Side.CLIENT
-    if contract.freelancer_id == user.pk or (
-        contract.vendor_id and Membership.objects.filter(user=user, organization_id=contract.vendor_id).exists()
-    ):
-        return Review.Side.WORKER
-    raise Contract.DoesNotExist
+    from engagements.selectors import CLIENT, contract_side
+
+    return Review.Side.CLIENT if contract_side(contract=contract, user=user) == CLIENT else Review.Side.WORKER
