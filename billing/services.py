@@ -14,7 +14,7 @@ from core.services import audit_record
 
 if TYPE_CHECKING:
     from accounts.models import User
-    from engagements.models import Milestone
+    from engagements.models import Milestone, SLAEvaluation
 
 
 def escrow_fund_placeholder(*, milestone: Milestone, by: User) -> None:
@@ -36,4 +36,20 @@ def escrow_release_placeholder(*, milestone: Milestone, amount: Decimal, by: Use
         target=milestone,
         organization=milestone.contract.organization,
         data={"amount": str(amount), "currency": milestone.currency},
+    )
+
+
+def sla_adjustments_placeholder(*, evaluation: SLAEvaluation) -> None:
+    """PLACEHOLDER for putting a month's SLA credits and outcome bonuses on the SOW's monthly invoice: records the
+    hand-over only. The billing issue turns the evaluation into invoice lines (same name, same arguments)."""
+    audit_record(
+        actor=None,
+        action="billing.sla_adjustments_received.placeholder",
+        target=evaluation,
+        organization=evaluation.sow.organization,
+        data={
+            "credit": str(evaluation.credit_total),
+            "bonus": str(evaluation.bonus_total),
+            "currency": evaluation.currency,
+        },
     )

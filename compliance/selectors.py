@@ -9,9 +9,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from engagements.models import Contract
+    from engagements.models import Contract, StatementOfWork
 
 
 def contract_activation_blockers(*, contract: Contract) -> list[str]:
     """Why this contract may not start yet: one message per unmet requirement (none until compliance lands)."""
+    return []
+
+
+def sow_activation_blockers(*, sow: StatementOfWork) -> list[str]:
+    """Why this statement of work may not start yet (none until compliance lands)."""
     return []

@@ -293,6 +293,14 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "engagements.tasks.timesheets_auto_approve",
         "schedule": crontab(minute=5),
     },
+    "engagements-sows-activate-due": {
+        "task": "engagements.tasks.sows_activate_due",
+        "schedule": crontab(hour=0, minute=20),
+    },
+    "engagements-sla-evaluations-run": {
+        "task": "engagements.tasks.sla_evaluations_run",
+        "schedule": crontab(hour=1, minute=10),
+    },
     "marketplace-task-unit-leases-expire": {"task": "marketplace.tasks.task_unit_leases_expire", "schedule": 60.0},
     "marketplace-review-reveal-due": {
         "task": "marketplace.tasks.review_reveal_due",
@@ -304,6 +312,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     },
 }
 CELERY_TASK_ALWAYS_EAGER = False
+# Vendors have this many days after a month ends to report its SLA measurements before it is evaluated.
+SLA_EVALUATION_GRACE_DAYS = env.int("SLA_EVALUATION_GRACE_DAYS", default=3)
 
 # --- Logging ---------------------------------------------------------------------------------------------------
 LOGGING = {

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import Q, QuerySet
 
 from accounts.models import Membership
-from engagements.models import Contract, Milestone, Timesheet
+from engagements.models import Contract, Milestone, SLAEvaluation, SLAMeasurement, StatementOfWork, Timesheet
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -88,3 +88,63 @@ def micro_task_earnings_by_week(*, worker: User, weeks: int = 12) -> list[Any]:
         .annotate(units=Count("id"), earned=Sum("earned_amount"))
         .order_by("-week_start", "batch__currency")
     )
+
+
+# --- statements of work -------------------------------------------------------------------------------------------
+def _sow_party_filter(user: User) -> Q:
+    orgs = Membership.objects.filter(user=user).values("organization_id")
+    return Q(organization_id__in=orgs) | Q(vendor_id__in=orgs)
+
+
+def sow_list_for_user(*, user: User) -> QuerySet[StatementOfWork]:
+    """SOWs of the organisations the user belongs to, on either side."""
+    if not user.is_authenticated:
+        return StatementOfWork.objects.none()
+    return StatementOfWork.objects.filter(_sow_party_filter(user)).select_related("organization", "vendor")
+
+
+def sow_get(*, sow_id: int, user: User) -> StatementOfWork:
+    return sow_list_for_user(user=user).get(pk=sow_id)
+
+
+def sow_side(*, sow: StatementOfWork, user: User) -> str:
+    """CLIENT or WORKER (the vendor); StatementOfWork.DoesNotExist if the user is on neither side."""
+    roles = dict(
+        Membership.objects.filter(user=user, organization_id__in=[sow.organization_id, sow.vendor_id]).values_list(
+            "organization_id", "role"
+        )
+    )
+    if sow.organization_id in roles:
+        return CLIENT
+    if sow.vendor_id in roles:
+        return WORKER
+    raise StatementOfWork.DoesNotExist
+
+
+def sow_role(*, sow: StatementOfWork, user: User) -> tuple[str, str]:
+    """(side, membership role) of the user on this SOW."""
+    side = sow_side(sow=sow, user=user)
+    organization_id = sow.organization_id if side == CLIENT else sow.vendor_id
+    role = Membership.objects.filter(user=user, organization_id=organization_id).values_list("role", flat=True)[0]
+    return side, role
+
+
+def sow_get_for_update(*, sow_id: int, user: User) -> tuple[StatementOfWork, str, str]:
+    """Lock the SOW row for a change; returns (sow, side, role)."""
+    sow = StatementOfWork.objects.select_for_update().get(_sow_party_filter(user), pk=sow_id)
+    side, role = sow_role(sow=sow, user=user)
+    return sow, side, role
+
+
+def sla_measurement_series(*, sow: StatementOfWork, months: int = 12) -> list[SLAMeasurement]:
+    """The last `months` months of measurements, oldest first (one query; the caller checked access)."""
+    periods = list(
+        SLAMeasurement.objects.filter(sow=sow).values_list("period", flat=True).distinct().order_by("-period")[:months]
+    )
+    if not periods:
+        return []
+    return list(SLAMeasurement.objects.filter(sow=sow, period__gte=min(periods)).order_by("period", "metric"))
+
+
+def sla_evaluation_list(*, sow: StatementOfWork) -> QuerySet[SLAEvaluation]:
+    return SLAEvaluation.objects.filter(sow=sow).prefetch_related("breaches").order_by("-period")

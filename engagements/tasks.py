@@ -17,3 +17,58 @@ def timesheets_auto_approve() -> int:
     from engagements.services import timesheets_auto_approve as approve
 
     return approve()
+
+
+@shared_task(name="engagements.tasks.sows_activate_due", acks_late=True)
+def sows_activate_due() -> int:
+    """Daily: start signed SOWs on their start date, end active ones past their end date (idempotent)."""
+    from engagements.services import sows_activate_due as run
+
+    return run()
+
+
+@shared_task(name="engagements.tasks.sla_evaluations_run", acks_late=True)
+def sla_evaluations_run() -> int:
+    """Daily: evaluate each SOW's finished months once (idempotent per SOW per month)."""
+    from engagements.services import sla_evaluations_run as run
+
+    return run()
+
+
+@shared_task(name="engagements.tasks.sla_evaluation_email_send", queue="email", acks_late=True)
+def sla_evaluation_email_send(*, evaluation_id: int) -> bool:
+    """Tell both sides how the month went, once (the evaluation row's notified_at is the guard)."""
+    from django.core.mail import send_mail
+    from django.db import transaction
+    from django.template.loader import render_to_string
+    from django.utils import timezone
+
+    from accounts.models import Membership
+    from engagements.models import SLAEvaluation
+
+    with transaction.atomic():
+        evaluation = (
+            SLAEvaluation.objects.select_for_update(of=("self",))
+            .select_related("sow__organization", "sow__vendor")
+            .filter(pk=evaluation_id, notified_at__isnull=True)
+            .first()
+        )
+        if evaluation is None:
+            return False
+        sow = evaluation.sow
+        recipients = sorted(
+            set(
+                Membership.objects.filter(
+                    organization_id__in=[sow.organization_id, sow.vendor_id],
+                    role__in=["owner", "admin", "finance"],
+                    user__is_active=True,
+                ).values_list("user__email", flat=True)
+            )
+        )
+        context = {"evaluation": evaluation, "sow": sow, "breaches": list(evaluation.breaches.all())}
+        subject = f"SLA report for {evaluation.period:%B %Y}: {sow.title}"
+        if recipients:
+            send_mail(subject, render_to_string("engagements/email/sla_evaluation.txt", context), None, recipients)
+        evaluation.notified_at = timezone.now()
+        evaluation.save(update_fields=["notified_at", "updated_at"])
+    return bool(recipients)

@@ -1,4 +1,4 @@
-"""Engagement writes, one module per area (contracts, milestones; timesheets and SOWs with their issue)."""
+"""Engagement writes, one module per area: contracts, milestones, timesheets, statements of work, SLAs."""
 
 from engagements.services.contracts import (
     contract_activate,
@@ -20,6 +20,28 @@ from engagements.services.milestones import (
     milestone_request_changes,
     milestone_submit,
 )
+from engagements.services.sla import (
+    MeasurementImportResult,
+    sla_evaluate,
+    sla_evaluations_run,
+    sla_measurement_record,
+    sla_measurements_import,
+    sla_settle,
+)
+from engagements.services.sows import (
+    ServiceLevelInput,
+    SOWInput,
+    service_level_remove,
+    service_level_set,
+    sow_create,
+    sow_end,
+    sow_propose,
+    sow_return_to_draft,
+    sow_sign,
+    sow_update,
+    sow_usage_add,
+    sows_activate_due,
+)
 from engagements.services.timesheets import (
     TimeEntryInput,
     time_entry_add,
@@ -32,7 +54,10 @@ from engagements.services.timesheets import (
 )
 
 __all__ = [
+    "MeasurementImportResult",
     "MilestoneInput",
+    "SOWInput",
+    "ServiceLevelInput",
     "TimeEntryInput",
     "contract_activate",
     "contract_activate_if_ready",
@@ -49,6 +74,21 @@ __all__ = [
     "milestone_release",
     "milestone_request_changes",
     "milestone_submit",
+    "service_level_remove",
+    "service_level_set",
+    "sla_evaluate",
+    "sla_evaluations_run",
+    "sla_measurement_record",
+    "sla_measurements_import",
+    "sla_settle",
+    "sow_create",
+    "sow_end",
+    "sow_propose",
+    "sow_return_to_draft",
+    "sow_sign",
+    "sow_update",
+    "sow_usage_add",
+    "sows_activate_due",
     "time_entry_add",
     "time_entry_remove",
     "timesheet_approve",

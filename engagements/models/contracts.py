@@ -1,4 +1,4 @@
-"""Engagements: contracts (and, with their issue, milestones, timesheets, statements of work, service levels)."""
+"""Gig-work engagements: contracts, milestones (fixed price), timesheets and time entries (hourly)."""
 
 from __future__ import annotations
 
