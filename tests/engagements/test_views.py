@@ -186,3 +186,40 @@ def test_micro_task_earnings_add_up_per_worker_per_week() -> None:
 
     assert [(w["units"], w["earned"]) for w in weeks] == [(2, Decimal("0.60")), (2, Decimal("0.50"))]
     assert micro_task_earnings_by_week(worker=TalentProfileFactory().user) == []
+
+
+@pytest.mark.django_db
+def test_timesheet_pages_are_404_for_other_organisations_and_unrelated_freelancers(client: Client, hire) -> None:
+    from datetime import time, timedelta
+
+    from django.utils import timezone
+
+    from engagements.models import Contract, TimeEntry, Timesheet
+
+    contract, _member, _freelancer = hire(kind="hourly")
+    monday = timezone.localdate() - timedelta(days=timezone.localdate().weekday() + 7)
+    Contract.objects.filter(pk=contract.pk).update(start_date=monday - timedelta(days=7))
+    sheet = Timesheet.objects.create(contract=contract, week_start=monday, status="submitted", total_hours=2)
+    entry = TimeEntry.objects.create(
+        timesheet=sheet, work_date=monday, start_time=time(9), hours=2, description="Checkout API"
+    )
+    outsiders = (MembershipFactory(organization__kind="client").user, TalentProfileFactory().user)
+
+    for outsider in outsiders:
+        client.force_login(outsider)
+        responses = [
+            client.get(f"/contracts/{contract.pk}/"),
+            client.post(
+                f"/contracts/{contract.pk}/time/",
+                {"work_date": monday.isoformat(), "start_time": "13:00", "hours": "1", "description": "x"},
+            ),
+            client.post(f"/time-entries/{entry.pk}/remove/"),
+            client.post(f"/timesheets/{sheet.pk}/submit/"),
+            client.post(f"/timesheets/{sheet.pk}/approve/"),
+            client.post(f"/timesheets/{sheet.pk}/reject/", {"reason": "Not ours"}),
+        ]
+
+        assert [response.status_code for response in responses] == [404] * 6
+        assert "Checkout API" not in "".join(response.content.decode() for response in responses)
+    sheet.refresh_from_db()
+    assert (sheet.status, sheet.total_hours, sheet.entries.count()) == ("submitted", Decimal("2.00"), 1)
