@@ -1,1 +1,0 @@
-"""Billing: ledger, invoices, payments, payout accounts, payouts (models arrive with their issue)."""
