@@ -27,7 +27,7 @@ venv: $(VENV)/.installed
 
 run: venv
 	@mkdir -p .local
-	@PATH="$(CURDIR)/$(VENV)/bin:$$PATH" DJANGO_DEBUG=true PORT=$(PORT) $(PY) -m core.embedded run --profile dev -- bash -c '\
+	@PATH="$(CURDIR)/$(VENV)/bin:$$PATH" DJANGO_DEBUG=true PORT=$(PORT) STRIPE_STANDIN_WEBHOOK_URL=http://127.0.0.1:$(PORT)/billing/stripe/webhook/ $(PY) -m core.embedded run --profile dev -- bash -c '\
 		set -e; \
 		$(PY) manage.py migrate --noinput; \
 		$(PY) manage.py seed_demo; \

@@ -301,6 +301,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "engagements.tasks.sla_evaluations_run",
         "schedule": crontab(hour=1, minute=10),
     },
+    "billing-invoices-issue-due": {"task": "billing.tasks.invoices_issue_due", "schedule": crontab(hour=4, minute=0)},
+    "billing-payouts-create-due": {"task": "billing.tasks.payouts_create_due", "schedule": crontab(hour=6, minute=0)},
     "marketplace-task-unit-leases-expire": {"task": "marketplace.tasks.task_unit_leases_expire", "schedule": 60.0},
     "marketplace-review-reveal-due": {
         "task": "marketplace.tasks.review_reveal_due",
@@ -314,6 +316,20 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
 CELERY_TASK_ALWAYS_EAGER = False
 # Vendors have this many days after a month ends to report its SLA measurements before it is evaluated.
 SLA_EVALUATION_GRACE_DAYS = env.int("SLA_EVALUATION_GRACE_DAYS", default=3)
+# No payouts for this long after a payee's bank details or sign-in email change (account-takeover protection).
+PAYOUT_HOLD_HOURS = env.int("PAYOUT_HOLD_HOURS", default=72)
+
+# --- Stripe ----------------------------------------------------------------------------------------------------
+# With no STRIPE_SECRET_KEY the app talks to the local stand-in (billing/stripe_standin; `make run` starts it).
+STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="" if STRIPE_SECRET_KEY else "whsec_standin")
+STRIPE_STANDIN_URL = env("STRIPE_STANDIN_URL", default="http://127.0.0.1:12111")
+STRIPE_API_BASE = env("STRIPE_API_BASE", default="")  # empty: api.stripe.com with a key, the stand-in without
+# Where the stand-in keeps its objects between restarts (seed_demo writes the demo's payments there first).
+STRIPE_STANDIN_STATE_FILE = env(
+    "STRIPE_STANDIN_STATE_FILE",
+    default=str(BASE_DIR / ".local" / env("DJANGO_EMBEDDED_PROFILE", default="dev") / "stripe-standin.json"),
+)
 
 # --- Logging ---------------------------------------------------------------------------------------------------
 LOGGING = {
