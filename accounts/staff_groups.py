@@ -22,6 +22,15 @@ STAFF_GROUP_PERMISSIONS: dict[str, list[str]] = {
         "accounts.view_organization",
         "accounts.view_membership",
         "core.view_auditevent",
+        # Vendor SOWs: the terms, what was measured and used, and each month's credits and bonuses; Finance
+        # evaluates a month from the admin (there is no add form: the action calls the service).
+        "engagements.view_statementofwork",
+        "engagements.view_servicelevel",
+        "engagements.view_slameasurement",
+        "engagements.view_sowusage",
+        "engagements.view_slaevaluation",
+        "engagements.add_slaevaluation",
+        "engagements.view_slabreach",
     ],
     # Help users: see and correct accounts and memberships, deactivate abusive users; no money, no compliance.
     SUPPORT: [
@@ -35,6 +44,11 @@ STAFF_GROUP_PERMISSIONS: dict[str, list[str]] = {
         "core.view_auditevent",
         "engagements.view_contract",
         "engagements.resolve_dispute",
+        # Vendor SOWs: answer "what did we agree, what was reported, which service levels were missed".
+        "engagements.view_statementofwork",
+        "engagements.view_servicelevel",
+        "engagements.view_slameasurement",
+        "engagements.view_slabreach",
     ],
 }
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from accounts.models import Organization, User
     from engagements.models import Contract, StatementOfWork
 
 
@@ -19,4 +20,9 @@ def contract_activation_blockers(*, contract: Contract) -> list[str]:
 
 def sow_activation_blockers(*, sow: StatementOfWork) -> list[str]:
     """Why this statement of work may not start yet (none until compliance lands)."""
+    return []
+
+
+def payout_blockers(*, user: User | None, organization: Organization | None) -> list[str]:
+    """Why money may not be paid out to this person or firm yet (none until compliance lands)."""
     return []

@@ -15,5 +15,6 @@ urlpatterns = [
     # marketplace first: its /contracts/<id>/review/ must win over engagements' /contracts/<id>/<action>/
     path("", include("marketplace.urls")),
     path("", include("engagements.urls")),
+    path("", include("billing.urls")),
     path("", include("core.urls")),
 ]

@@ -11,6 +11,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from accounts.models import Membership, User
+from billing.demo import Fund
 from engagements.models import Contract, Milestone, Timesheet
 from engagements.services import (
     MilestoneInput,
@@ -19,7 +20,6 @@ from engagements.services import (
     contract_pause,
     milestone_approve,
     milestone_create,
-    milestone_fund,
     milestone_release,
     milestone_request_changes,
     milestone_submit,
@@ -50,7 +50,8 @@ def _worker(contract: Contract) -> User:
     return Membership.objects.get(organization_id=int(contract.vendor_id or 0), role=Membership.Role.OWNER).user
 
 
-def seed_engagements_demo(*, rng: random.Random) -> dict[str, int]:
+def seed_engagements_demo(*, rng: random.Random, fund: Fund | None = None) -> dict[str, int]:
+    """`fund(milestone_id, by)` pays a milestone through Stripe (billing.demo); without it milestones stay unfunded."""
     active = list(Contract.objects.filter(status=Contract.Status.ACTIVE).select_related("freelancer").order_by("pk"))
     today = timezone.localdate()
     for index, contract in enumerate(active):
@@ -69,7 +70,9 @@ def seed_engagements_demo(*, rng: random.Random) -> dict[str, int]:
                 ),
                 by=client,
             )
-            milestone_fund(milestone_id=first.pk, by=client)
+            if fund is None:
+                continue
+            fund(first.pk, client)
             milestone_submit(milestone_id=first.pk, by=worker, note="Plan attached.")
             stage = index % 4
             if stage >= 1:
@@ -79,7 +82,7 @@ def seed_engagements_demo(*, rng: random.Random) -> dict[str, int]:
                 milestone_approve(milestone_id=first.pk, by=client)
                 milestone_release(milestone_id=first.pk, by=client, amount=first.amount / 2 if stage == 2 else None)
             if stage == 3:
-                milestone_fund(milestone_id=second.pk, by=client)
+                fund(second.pk, client)
         if contract.kind == Contract.Kind.HOURLY and not Timesheet.objects.filter(contract=contract).exists():
             this_monday = week_start_of(today)
             Contract.objects.filter(pk=contract.pk).update(start_date=this_monday - timedelta(weeks=7))

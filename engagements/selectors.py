@@ -148,3 +148,50 @@ def sla_measurement_series(*, sow: StatementOfWork, months: int = 12) -> list[SL
 
 def sla_evaluation_list(*, sow: StatementOfWork) -> QuerySet[SLAEvaluation]:
     return SLAEvaluation.objects.filter(sow=sow).prefetch_related("breaches").order_by("-period")
+
+
+# --- statement-of-work pages --------------------------------------------------------------------------------------
+if TYPE_CHECKING:
+    from accounts.models import Organization
+
+
+def sow_list_for_page(*, user: User, status: str | None = None) -> QuerySet[StatementOfWork]:
+    """sow_list_for_user (optionally one status), newest first, each row annotated in the same query with its
+    latest evaluated month (`latest_period`, `latest_levels_met`, `latest_levels_total`; None when no month has
+    been evaluated) and `viewer_is_client` (the user belongs to the client side)."""
+    from django.db.models import Exists, OuterRef, Subquery
+
+    latest = SLAEvaluation.objects.filter(sow=OuterRef("pk")).order_by("-period")
+    sows = sow_list_for_user(user=user)
+    if status:
+        sows = sows.filter(status=status)
+    return sows.annotate(
+        latest_period=Subquery(latest.values("period")[:1]),
+        latest_levels_met=Subquery(latest.values("levels_met")[:1]),
+        latest_levels_total=Subquery(latest.values("levels_total")[:1]),
+        viewer_is_client=Exists(Membership.objects.filter(user=user, organization_id=OuterRef("organization_id"))),
+    ).order_by("-created_at", "-pk")
+
+
+def sow_counterparty_list(*, organization: Organization) -> QuerySet[Organization]:
+    """Whom `organization` can draft a statement of work with (the caller checked the user belongs to it): a
+    client, any vendor firm with a profile; a vendor, the clients it knows: whose gigs it bid on or was invited
+    to, or who already have a statement of work or a contract with it."""
+    from accounts.models import Organization as OrganizationModel
+    from marketplace.models import Bid, Invitation
+
+    if organization.kind == OrganizationModel.Kind.CLIENT:
+        return OrganizationModel.objects.filter(
+            kind=OrganizationModel.Kind.VENDOR, vendor_profile__isnull=False
+        ).order_by("name")
+    known = (
+        Q(pk__in=Bid.objects.filter(vendor=organization).values("gig__organization_id"))
+        | Q(pk__in=Invitation.objects.filter(vendor=organization).values("gig__organization_id"))
+        | Q(pk__in=StatementOfWork.objects.filter(vendor=organization).values("organization_id"))
+        | Q(pk__in=Contract.objects.filter(vendor=organization).values("organization_id"))
+    )
+    return (
+        OrganizationModel.objects.filter(known, kind=OrganizationModel.Kind.CLIENT)
+        .exclude(pk=organization.pk)
+        .order_by("name")
+    )

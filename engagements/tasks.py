@@ -44,7 +44,7 @@ def sla_evaluation_email_send(*, evaluation_id: int) -> bool:
     from django.utils import timezone
 
     from accounts.models import Membership
-    from engagements.models import SLAEvaluation
+    from engagements.models import ServiceLevel, SLAEvaluation
 
     with transaction.atomic():
         evaluation = (
@@ -65,7 +65,16 @@ def sla_evaluation_email_send(*, evaluation_id: int) -> bool:
                 ).values_list("user__email", flat=True)
             )
         )
-        context = {"evaluation": evaluation, "sow": sow, "breaches": list(evaluation.breaches.all())}
+        # Readable names for the stored codes ("First response (minutes)", "at most").
+        lines = [
+            {
+                **line,
+                "metric_label": ServiceLevel.Metric(line["metric"]).label,
+                "direction_label": ServiceLevel.Direction(line["direction"]).label,
+            }
+            for line in evaluation.lines
+        ]
+        context = {"evaluation": evaluation, "sow": sow, "lines": lines, "breaches": list(evaluation.breaches.all())}
         subject = f"SLA report for {evaluation.period:%B %Y}: {sow.title}"
         if recipients:
             send_mail(subject, render_to_string("engagements/email/sla_evaluation.txt", context), None, recipients)

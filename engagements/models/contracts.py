@@ -91,12 +91,13 @@ class Milestone(StatefulModel):
         SUBMITTED = "submitted", "Submitted for review"
         APPROVED = "approved", "Approved"
         RELEASED = "released", "Released"
+        REFUNDED = "refunded", "Refunded to the client"
 
     TRANSITIONS = {
         Status.PENDING: {Status.FUNDED},
-        Status.FUNDED: {Status.SUBMITTED},
-        Status.SUBMITTED: {Status.APPROVED, Status.FUNDED},  # back to funded = changes requested
-        Status.APPROVED: {Status.RELEASED},
+        Status.FUNDED: {Status.SUBMITTED, Status.REFUNDED},
+        Status.SUBMITTED: {Status.APPROVED, Status.FUNDED, Status.REFUNDED},  # back to funded = changes requested
+        Status.APPROVED: {Status.RELEASED, Status.REFUNDED},
     }
 
     contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="milestones")
@@ -105,6 +106,7 @@ class Milestone(StatefulModel):
     amount = AmountField()
     currency = CurrencyField()
     released_amount = AmountField(default=0)
+    refunded_amount = AmountField(default=0)
     due_date = models.DateField(null=True, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
     change_request_note = models.TextField(blank=True)
@@ -119,7 +121,8 @@ class Milestone(StatefulModel):
         constraints = [
             models.CheckConstraint(condition=models.Q(amount__gt=0), name="milestone_amount_positive"),
             models.CheckConstraint(
-                condition=models.Q(released_amount__gte=0) & models.Q(released_amount__lte=models.F("amount")),
+                condition=models.Q(released_amount__gte=0, refunded_amount__gte=0)
+                & models.Q(released_amount__lte=models.F("amount") - models.F("refunded_amount")),
                 name="milestone_released_within_amount",
             ),
         ]
@@ -129,7 +132,7 @@ class Milestone(StatefulModel):
 
     @property
     def remaining_amount(self) -> Decimal:
-        return self.amount - self.released_amount
+        return self.amount - self.released_amount - self.refunded_amount
 
 
 class Timesheet(StatefulModel):

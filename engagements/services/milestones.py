@@ -20,6 +20,7 @@ from engagements.selectors import CLIENT, WORKER, contract_get_for_update, miles
 
 if TYPE_CHECKING:
     from accounts.models import User
+    from billing.models import Payment
 
 LIVE_CONTRACT = (Contract.Status.PENDING_COMPLIANCE, Contract.Status.ACTIVE, Contract.Status.PAUSED)
 
@@ -32,7 +33,7 @@ class MilestoneInput:
     description: str = ""
 
 
-def _record(milestone: Milestone, previous: str, *, by: User, action: str, **data: str) -> Milestone:
+def _record(milestone: Milestone, previous: str, *, by: User | None, action: str, **data: str) -> Milestone:
     milestone.save()
     audit_record(
         actor=by,
@@ -96,18 +97,29 @@ def milestone_create(*, contract_id: int, data: MilestoneInput, by: User) -> Mil
 
 
 @transaction.atomic
-def milestone_fund(*, milestone_id: int, by: User) -> Milestone:
-    """pending → funded: the client puts the amount in escrow (through billing)."""
-    from billing.services import escrow_fund_placeholder
+def milestone_fund(*, milestone_id: int, by: User) -> Payment:
+    """Start funding: the client pays the amount (plus the marketplace fee) into escrow through Stripe. The
+    milestone becomes funded when Stripe confirms the payment (milestone_mark_funded), not before."""
+    from billing.services import payment_start_for_milestone
 
     milestone, side = milestone_get_for_update(milestone_id=milestone_id, user=by)
     _only(side, CLIENT, "fund milestones")
     if milestone.contract.status not in LIVE_CONTRACT:
         raise ApplicationError("This contract has ended; milestones can no longer be funded.", status=409)
+    if milestone.status != Milestone.Status.PENDING:
+        raise ApplicationError("This milestone is already funded.", status=409)
+    return payment_start_for_milestone(milestone=milestone, by=by)
+
+
+@transaction.atomic
+def milestone_mark_funded(*, milestone_id: int) -> Milestone:
+    """pending → funded, when billing has recorded the confirmed payment in escrow (idempotent)."""
+    milestone = Milestone.objects.select_for_update().select_related("contract__organization").get(pk=milestone_id)
+    if milestone.status != Milestone.Status.PENDING:
+        return milestone
     previous = milestone.transition_to(Milestone.Status.FUNDED)
     milestone.funded_at = django_timezone.now()
-    escrow_fund_placeholder(milestone=milestone, by=by)
-    return _record(milestone, previous, by=by, action="milestone.funded")
+    return _record(milestone, previous, by=None, action="milestone.funded")
 
 
 @transaction.atomic
@@ -150,7 +162,7 @@ def milestone_approve(*, milestone_id: int, by: User) -> Milestone:
 def milestone_release(*, milestone_id: int, by: User, amount: Decimal | None = None) -> Milestone:
     """Release approved money to the worker: all that remains, or `amount` of it (a partial release). The
     milestone row lock makes concurrent releases queue; the check constraint caps the total at the amount."""
-    from billing.services import escrow_release_placeholder
+    from billing.services import escrow_release
 
     milestone, side = milestone_get_for_update(milestone_id=milestone_id, user=by)
     _only(side, CLIENT, "release payments")
@@ -163,10 +175,48 @@ def milestone_release(*, milestone_id: int, by: User, amount: Decimal | None = N
             f"Release between 0.01 and {remaining} {milestone.currency} (what remains of this milestone).",
             field_errors={"amount": [f"At most {remaining} {milestone.currency}."]},
         )
-    escrow_release_placeholder(milestone=milestone, amount=release, by=by)
+    escrow_release(milestone=milestone, amount=release, by=by)
     milestone.released_amount += release
     previous = milestone.status
     if milestone.released_amount == milestone.amount:
         milestone.transition_to(Milestone.Status.RELEASED)
         milestone.released_at = django_timezone.now()
     return _record(milestone, previous, by=by, action="milestone.released", amount=str(release))
+
+
+@transaction.atomic
+def milestone_refund(*, milestone_id: int, by: User, reason: str) -> Milestone:
+    """The client takes back what is still in escrow for a milestone of an ended contract (through a Stripe
+    refund; the milestone changes when Stripe confirms it)."""
+    from billing.services import refund_create
+
+    milestone, side = milestone_get_for_update(milestone_id=milestone_id, user=by)
+    _only(side, CLIENT, "ask for refunds")
+    if milestone.contract.status not in (Contract.Status.TERMINATED, Contract.Status.COMPLETED):
+        raise ApplicationError(
+            "Escrow is refunded once the contract has ended; end the contract first, or release the payment.",
+            status=409,
+        )
+    payment = milestone.payments.filter(status="succeeded").order_by("-created_at").first()
+    if payment is None or milestone.remaining_amount <= 0:
+        raise ApplicationError("Nothing of this milestone is left in escrow.", status=409)
+    refund_create(payment_id=payment.pk, amount=None, reason=reason, by=by)
+    audit_record(
+        actor=by,
+        action="milestone.refund_requested",
+        target=milestone,
+        organization=milestone.contract.organization,
+        data={"reason": reason.strip()},
+    )
+    return milestone
+
+
+@transaction.atomic
+def milestone_refunded(*, milestone_id: int, amount: Decimal) -> Milestone:
+    """Billing confirms `amount` of the milestone went back to the client (called once per refund)."""
+    milestone = Milestone.objects.select_for_update().select_related("contract__organization").get(pk=milestone_id)
+    milestone.refunded_amount += amount
+    previous = milestone.status
+    if milestone.remaining_amount == 0 and milestone.released_amount < milestone.amount:
+        milestone.transition_to(Milestone.Status.REFUNDED)
+    return _record(milestone, previous, by=None, action="milestone.refunded", amount=str(amount))

@@ -89,6 +89,7 @@ def sla_settle(
     vendor `bonus_pct` (outcome-based pricing only). Every amount is rounded to the currency's minor unit, and the
     month's totals are capped at `credit_cap_pct` / `bonus_cap_pct` of the fee."""
     fee_base = quantize(fee_base, currency)
+    zero = quantize(Decimal(0), currency)  # "0.00" (USD), "0" (JPY), "0.000" (KWD): every amount has the minor unit
     outcomes = []
     for level in levels:
         value = values.get(level.metric)
@@ -100,13 +101,12 @@ def sla_settle(
                 value=value,
                 is_met=met,
                 is_stretch_met=stretch,
-                credit=Decimal(0) if met else quantize(fee_base * level.credit_pct / 100, currency),
-                bonus=quantize(fee_base * level.bonus_pct / 100, currency) if stretch else Decimal(0),
+                credit=zero if met else quantize(fee_base * level.credit_pct / 100, currency),
+                bonus=quantize(fee_base * level.bonus_pct / 100, currency) if stretch else zero,
             )
         )
-    credits = sum((outcome.credit for outcome in outcomes), Decimal(0))
-    bonuses = sum((outcome.bonus for outcome in outcomes), Decimal(0))
-    zero = quantize(Decimal(0), currency)
+    credits = sum((outcome.credit for outcome in outcomes), zero)
+    bonuses = sum((outcome.bonus for outcome in outcomes), zero)
     return Settlement(
         currency=currency,
         fee_base=fee_base,
@@ -236,7 +236,20 @@ def sla_measurements_import(
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise _import_error("the file is not UTF-8 text; save it as CSV (UTF-8).") from None
-    reader = csv.DictReader(io.StringIO(text))
+    if "\x00" in text:
+        raise _import_error("the file is not CSV text; save it as CSV (UTF-8).")
+    try:
+        return _import_rows(sow, side, text, by=by, source=source)
+    except csv.Error:
+        # A row the csv module refuses (a field over its 128 KB limit, …) is a bad file, not a server error.
+        raise _import_error("the file is not valid CSV; save it as CSV (UTF-8).") from None
+
+
+def _import_rows(
+    sow: StatementOfWork, side: str, text: str, *, by: User, source: str | None
+) -> MeasurementImportResult:
+    # newline="": the csv module splits the lines itself, so files with old Mac (CR-only) line ends read too.
+    reader = csv.DictReader(io.StringIO(text, newline=""))
     headers = {(name or "").strip().lower() for name in reader.fieldnames or []}
     missing = [name for name in ("metric", "period", "value") if name not in headers]
     if missing:
@@ -247,9 +260,12 @@ def sla_measurements_import(
     rows: dict[tuple[str, date], tuple[Decimal, str]] = {}
     first_row: dict[tuple[str, date], int] = {}
     messages: list[str] = []
-    for number, record in enumerate(reader, start=2):
-        if number - 1 > IMPORT_MAX_ROWS:
+    for count, record in enumerate(reader, start=1):
+        if count > IMPORT_MAX_ROWS:
             raise _import_error(f"the file has more than {IMPORT_MAX_ROWS} rows.")
+        # The line in the file (DictReader skips blank lines, so counting records would misnumber the rows after
+        # one).
+        number = reader.line_num
         record = {(key or "").strip().lower(): (value or "").strip() for key, value in record.items() if key}
         if not any(record.values()):
             continue
@@ -278,16 +294,21 @@ def sla_measurements_import(
         )
     }
     source_value = _source_for(side, source)
+    now = django_timezone.now()
     new, changed = [], []
+    previous: dict[str, str] = {}
     for (metric, period), (value, note) in rows.items():
         if (metric, period) in existing:
             measurement = existing[(metric, period)]
+            # Corrections keep their previous value in the audit trail, as sla_measurement_record's do.
+            previous[f"{metric} {period:%Y-%m}"] = str(measurement.value)
             measurement.value, measurement.note, measurement.source, measurement.recorded_by = (
                 value,
                 note,
                 source_value,
                 by,
             )
+            measurement.updated_at = now  # bulk_update doesn't apply auto_now
             changed.append(measurement)
         else:
             new.append(
@@ -302,7 +323,7 @@ def sla_measurements_import(
         action="sla.measurements_imported",
         target=sow,
         organization=sow.organization,
-        data={"created": str(len(new)), "updated": str(len(changed))},
+        data={"created": str(len(new)), "updated": str(len(changed)), "previous": previous},
     )
     return MeasurementImportResult(created=len(new), updated=len(changed))
 
@@ -329,10 +350,11 @@ def evaluation_due_months(*, sow: StatementOfWork, today: date | None = None) ->
 def sla_evaluate(*, sow_id: int, period: date) -> SLAEvaluation:
     """Evaluate one finished month of an active or ended SOW, once: a second call returns the stored evaluation
     and changes nothing."""
-    from billing.services import sla_adjustments_placeholder
+    from billing.services import invoice_issue_for_sow_month
     from engagements.tasks import sla_evaluation_email_send
 
-    sow = StatementOfWork.objects.select_for_update().select_related("organization").get(pk=sow_id)
+    # of=self: lock the SOW only, not the client organisation's row that select_related joins in.
+    sow = StatementOfWork.objects.select_for_update(of=("self",)).select_related("organization").get(pk=sow_id)
     period = month_start(period)
     existing = SLAEvaluation.objects.filter(sow=sow, period=period).first()
     if existing is not None:
@@ -393,7 +415,7 @@ def sla_evaluate(*, sow_id: int, period: date) -> SLAEvaluation:
             "bonus": str(evaluation.bonus_total),
         },
     )
-    sla_adjustments_placeholder(evaluation=evaluation)
+    invoice_issue_for_sow_month(evaluation=evaluation)  # the month's invoice: fee, minus credits, plus bonuses
     sla_evaluation_email_send.delay_on_commit(evaluation_id=evaluation.pk)  # type: ignore[attr-defined]
     return evaluation
 

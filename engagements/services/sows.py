@@ -15,7 +15,7 @@ from django.utils import timezone as django_timezone
 
 from accounts.models import Membership, Organization
 from core.errors import ApplicationError
-from core.money import quantize
+from core.money import CURRENCIES, quantize
 from core.services import audit_record
 from engagements.models import ServiceLevel, SOWUsage, StatementOfWork
 from engagements.selectors import CLIENT, WORKER, sow_get_for_update
@@ -79,6 +79,12 @@ def _check_percent(errors: dict[str, list[str]], name: str, value: Decimal | Non
         errors[name] = ["Enter a percentage from 0 to 100."]
 
 
+def _amount(value: Decimal | None, currency: str) -> Decimal | None:
+    if value is None or currency not in CURRENCIES:
+        return value
+    return quantize(value, currency)
+
+
 def _validated_terms(data: SOWInput) -> dict[str, object]:
     errors: dict[str, list[str]] = {}
     if not data.title.strip():
@@ -89,8 +95,12 @@ def _validated_terms(data: SOWInput) -> dict[str, object]:
         errors["pricing_model"] = ["Choose fixed monthly, time and materials or outcome-based."]
     if data.end_date and data.start_date and data.end_date < data.start_date:
         errors["end_date"] = ["The end date must be on or after the start date."]
-    fee = quantize(data.monthly_fee, data.currency) if data.monthly_fee is not None else None
-    cap = quantize(data.monthly_budget_cap, data.currency) if data.monthly_budget_cap is not None else None
+    # Only the marketplace's currencies: amounts are stored with two decimals, which a three-decimal currency
+    # (KWD, BHD, …) would lose.
+    if data.currency not in CURRENCIES:
+        errors["currency"] = [f"“{data.currency}” is not a currency we bill in; choose one of the listed currencies."]
+    fee = _amount(data.monthly_fee, data.currency)
+    cap = _amount(data.monthly_budget_cap, data.currency)
     if data.pricing_model == Pricing.TIME_AND_MATERIALS:
         if cap is None or cap <= 0:
             errors["monthly_budget_cap"] = ["Time and materials needs a monthly budget cap above zero."]
@@ -184,7 +194,18 @@ def sow_update(*, sow_id: int, data: SOWInput, by: User) -> StatementOfWork:
     if role == Membership.Role.FINANCE:
         raise ApplicationError("Finance members can't change statements of work.", status=403)
     _require_draft(sow)
-    for name, value in _validated_terms(data).items():
+    terms = _validated_terms(data)
+    if terms["pricing_model"] != Pricing.OUTCOME_BASED and sow.service_levels.filter(bonus_pct__gt=0).exists():
+        # The same rule service_level_set holds: bonuses belong to outcome-based pricing only.
+        raise ApplicationError(
+            "Please correct the highlighted fields.",
+            field_errors={
+                "pricing_model": [
+                    "Bonuses are part of outcome-based pricing; set the service levels' bonuses to 0 first."
+                ]
+            },
+        )
+    for name, value in terms.items():
         setattr(sow, name, value)
     sow.save()
     _audit(sow, by=by, action="sow.updated")
@@ -373,7 +394,12 @@ def next_month(day: date) -> date:
 
 def sow_months(sow: StatementOfWork, *, until: date | None = None) -> list[date]:
     """First days of the months the SOW covers, up to `until` (default: this month)."""
-    last = month_start(min(filter(None, [sow.end_date, until or django_timezone.localdate()])))
+    # A SOW ended early covers the months up to the day it was ended, not up to its planned end date.
+    ended = django_timezone.localdate(sow.ended_at) if sow.ended_at else None
+    last_day = min(filter(None, [sow.end_date, ended, until or django_timezone.localdate()]))
+    if last_day < sow.start_date:
+        return []
+    last = month_start(last_day)
     months, current = [], month_start(sow.start_date)
     while current <= last:
         months.append(current)
@@ -407,7 +433,8 @@ def sow_usage_add(
         errors["rate_card_entry"] = ["Choose a role from your firm's rate card."]
     elif entry.currency != sow.currency:
         errors["rate_card_entry"] = [f"This rate is in {entry.currency}; the statement of work is in {sow.currency}."]
-    if quantity is None or quantity <= 0 or quantity != quantity.quantize(Decimal("0.25")):
+    # Multiples of 0.25 (quantize(Decimal("0.25")) would only round to two decimals and let 7.3 through).
+    if quantity is None or not quantity.is_finite() or quantity <= 0 or quantity % Decimal("0.25") != 0:
         errors["quantity"] = ["Enter a quantity above zero, in quarter units (for example 7.5)."]
     if errors or entry is None:
         raise ApplicationError("Please correct the highlighted fields.", field_errors=errors)

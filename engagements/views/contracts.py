@@ -167,9 +167,9 @@ def milestone_add(request: AuthenticatedHttpRequest, contract_id: int) -> HttpRe
 def milestone_action(request: AuthenticatedHttpRequest, milestone_id: int, action: str) -> HttpResponse:
     by = request.user
     if action == "fund":
-        milestone = services.milestone_fund(milestone_id=milestone_id, by=by)
-        message = "Milestone funded."
-    elif action == "submit":
+        payment = services.milestone_fund(milestone_id=milestone_id, by=by)
+        return redirect("billing:payment_pay", payment_id=payment.pk)
+    if action == "submit":
         milestone = services.milestone_submit(milestone_id=milestone_id, by=by, note=request.POST.get("note", ""))
         message = "Work submitted for review."
     elif action == "request-changes":
@@ -187,6 +187,9 @@ def milestone_action(request: AuthenticatedHttpRequest, milestone_id: int, actio
         amount: Decimal | None = form.cleaned_data["amount"]
         milestone = services.milestone_release(milestone_id=milestone_id, by=by, amount=amount)
         message = "Payment released."
+    elif action == "refund":
+        milestone = services.milestone_refund(milestone_id=milestone_id, by=by, reason=request.POST.get("reason", ""))
+        message = "Refund requested: the money goes back to your card within a few days."
     else:
         raise ApplicationError("Unknown action.", status=404)
     messages.success(request, message)

@@ -4,8 +4,8 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
+from billing.models import LedgerAccount, LedgerTransaction
 from core.errors import ApplicationError
-from core.models import AuditEvent
 from engagements.models import Milestone
 from engagements.services import (
     MilestoneInput,
@@ -26,11 +26,11 @@ def _milestone(contract, member, amount="400.00", title="Design") -> Milestone:
 
 
 @pytest.mark.django_db
-def test_milestone_lifecycle_with_a_request_for_changes_and_a_partial_release(hire) -> None:
+def test_milestone_lifecycle_with_a_request_for_changes_and_a_partial_release(hire, fund_milestone) -> None:
     contract, member, freelancer = hire()
     milestone = _milestone(contract, member)
 
-    milestone_fund(milestone_id=milestone.pk, by=member.user)
+    fund_milestone(milestone.pk, member.user)
     milestone_submit(milestone_id=milestone.pk, by=freelancer, note="First cut")
     milestone_request_changes(milestone_id=milestone.pk, by=member.user, note="Use our brand colours")
     milestone.refresh_from_db()
@@ -51,12 +51,17 @@ def test_milestone_lifecycle_with_a_request_for_changes_and_a_partial_release(hi
 
     milestone.refresh_from_db()
     assert (milestone.status, milestone.released_amount) == ("released", Decimal("400.00"))
-    released = AuditEvent.objects.filter(action="billing.escrow_released.placeholder").values_list("data", flat=True)
-    assert sorted(d["amount"] for d in released) == ["150.00", "250.00"]
+    releases = LedgerTransaction.objects.filter(kind="escrow_released").order_by("id")
+    assert [t.reference for t in releases] == [
+        f"milestone:{milestone.pk}:release:0.00",
+        f"milestone:{milestone.pk}:release:150.00",
+    ]
+    payable = LedgerAccount.objects.get(kind="worker_payable", user=freelancer)
+    assert payable.balance == Decimal("360.00")  # 400 less the 10 % service fee
 
 
 @pytest.mark.django_db
-def test_milestone_refusals_change_nothing(hire) -> None:
+def test_milestone_refusals_change_nothing(hire, fund_milestone) -> None:
     contract, member, freelancer = hire()
     milestone = _milestone(contract, member)
 
@@ -67,7 +72,7 @@ def test_milestone_refusals_change_nothing(hire) -> None:
         milestone_fund(milestone_id=milestone.pk, by=freelancer)
     with pytest.raises(ApplicationError, match="cannot become Submitted"):
         milestone_submit(milestone_id=milestone.pk, by=freelancer)
-    milestone_fund(milestone_id=milestone.pk, by=member.user)
+    fund_milestone(milestone.pk, member.user)
     with pytest.raises(ApplicationError, match="Only the freelancer or vendor"):
         milestone_submit(milestone_id=milestone.pk, by=member.user)
     with pytest.raises(ApplicationError, match="Approve the work before releasing"):
@@ -93,10 +98,10 @@ def test_hourly_contracts_have_no_milestones(hire) -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_ten_threads_releasing_one_milestone_release_it_once(hire) -> None:
+def test_ten_threads_releasing_one_milestone_release_it_once(hire, fund_milestone) -> None:
     contract, member, freelancer = hire()
     milestone = _milestone(contract, member)
-    milestone_fund(milestone_id=milestone.pk, by=member.user)
+    fund_milestone(milestone.pk, member.user)
     milestone_submit(milestone_id=milestone.pk, by=freelancer)
     milestone_approve(milestone_id=milestone.pk, by=member.user)
     barrier = threading.Barrier(10)
@@ -119,6 +124,7 @@ def test_ten_threads_releasing_one_milestone_release_it_once(hire) -> None:
         thread.join(timeout=60)
 
     assert sorted(outcomes) == ["409"] * 9 + ["released"]
-    assert AuditEvent.objects.filter(action="billing.escrow_released.placeholder").count() == 1
+    assert LedgerTransaction.objects.filter(kind="escrow_released").count() == 1
+    assert LedgerAccount.objects.get(kind="worker_payable", user=freelancer).balance == Decimal("360.00")
     milestone.refresh_from_db()
     assert milestone.released_amount == Decimal("400.00")

@@ -8,7 +8,7 @@ from tests.factories import MembershipFactory, TalentProfileFactory
 
 
 @pytest.mark.django_db
-def test_fixed_contract_journey_through_the_pages(client: Client, hire) -> None:
+def test_fixed_contract_journey_through_the_pages(client: Client, hire, deliver_stripe_events) -> None:
     contract, member, freelancer = hire()
     worker = Client()
     worker.force_login(freelancer)
@@ -16,7 +16,9 @@ def test_fixed_contract_journey_through_the_pages(client: Client, hire) -> None:
 
     client.post(f"/contracts/{contract.pk}/milestones/", {"title": "Wireframes", "amount": "300.00"})
     milestone = Milestone.objects.get()
-    client.post(f"/milestones/{milestone.pk}/fund/")
+    paying = client.post(f"/milestones/{milestone.pk}/fund/")
+    client.post(paying.url, {"payment_method": "pm_card_visa"})
+    deliver_stripe_events()
     worker.post(f"/milestones/{milestone.pk}/submit/", {"note": "Here they are"})
     client.post(f"/milestones/{milestone.pk}/request-changes/", {"note": "Add the checkout flow"})
     worker.post(f"/milestones/{milestone.pk}/submit/", {"note": "Checkout added"})

@@ -24,7 +24,9 @@ from faker import Faker
 
 from accounts.models import Membership, Organization, User
 from accounts.staff_groups import COMPLIANCE_REVIEWERS, FINANCE, SUPPORT
+from billing.demo import demo_payments
 from engagements.demo import seed_engagements_demo
+from engagements.demo_sows import seed_sows_demo
 from marketplace.demo import seed_marketplace_demo
 from marketplace.demo_microtasks import seed_microtask_demo
 from talent.demo import seed_talent_demo
@@ -65,7 +67,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         self.rng = random.Random(SEED)
         self.password_hash = make_password(DEMO_PASSWORD)
-        with transaction.atomic():
+        with transaction.atomic(), demo_payments() as fund:
             skills = skill_taxonomy_load()
             staff = self._staff()
             clients = self._organizations(_load("clients.json"), Organization.Kind.CLIENT)
@@ -75,7 +77,7 @@ class Command(BaseCommand):
             talent = seed_talent_demo(rng=self.rng)
             talent_profile_search_vector_refresh()
             marketplace = seed_marketplace_demo(rng=self.rng)
-            engagements = seed_engagements_demo(rng=self.rng)
+            engagements = seed_engagements_demo(rng=self.rng, fund=fund)
             microtasks = seed_microtask_demo(
                 client_organization=Organization.objects.get(slug="ledgerline-payments"),
                 workers=list(
@@ -85,6 +87,7 @@ class Command(BaseCommand):
                 ),
                 rng=self.rng,
             )
+            sows = seed_sows_demo(rng=self.rng)  # last, so the random draws of the seeders above stay as they were
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {skills} skills, {clients} client organisations, {vendors} vendor firms, "
@@ -103,6 +106,11 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Engagements: {engagements['contracts']} contracts, {engagements['milestones']} milestones, "
             f"{engagements['timesheets']} weekly timesheets."
+        )
+        self.stdout.write(
+            f"Statements of work: {sows['statements_of_work']} with {sows['service_levels']} service levels, "
+            f"{sows['measurements']} SLA measurements, {sows['evaluations']} evaluated months, "
+            f"{sows['breaches']} breaches, {sows['usage']} usage lines."
         )
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for login in DEMO_LOGINS:
