@@ -1,11 +1,17 @@
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 import operator
+from datetime import UTC
 from functools import reduce
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from django.utils import timezone
 
 from core.errors import ApplicationError
 
@@ -56,32 +62,116 @@ class StatefulModel(TimeStampedModel):
         return previous
 
 
-class AuditEvent(models.Model):
-    """Append-only record of a state change: who did what to which object, from which state to which, when."""
+AUDIT_GENESIS_HASH = "0" * 64  # the previous_hash of the first event
+AUDIT_ERASED_LABEL = "erased user"  # what an erased actor/target label becomes; the database trigger knows it too
 
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+def audit_label_digest(*, salt: str, label: str) -> str:
+    """The digest the chain covers instead of a personal label (HMAC-SHA-256 keyed by the event's own salt).
+
+    Erasure blanks the label and its salt; the digest stays, so the chain still verifies, and without the salt
+    nobody can confirm a guessed email against it.
+    """
+    return hmac.new(bytes.fromhex(salt), label.encode(), hashlib.sha256).hexdigest()
+
+
+def _canonical_json(value: object) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, cls=DjangoJSONEncoder)
+
+
+def _json_number(text: str) -> float | int:
+    # jsonb prints a whole number without its ".0" (1e16 comes back as 10000000000000000, an int): store it so.
+    number = float(text)
+    return int(number) if number.is_integer() else number
+
+
+def audit_data_normalize(data: dict[str, Any]) -> dict[str, Any]:
+    """`data` as it reads back from the jsonb column (Decimals and dates as strings, tuples as lists, whole floats
+    as ints), so the hash computed at insert is the hash audit_verify recomputes from the stored row."""
+    normalized: dict[str, Any] = json.loads(_canonical_json(data), parse_float=_json_number)
+    return normalized
+
+
+def audit_event_hash(event: AuditEvent) -> str:
+    """SHA-256 over the previous event's hash and the canonical JSON of this event's content.
+
+    The one definition of an event's hash: audit_record computes it, audit_verify recomputes it (and the
+    backfill migration uses it). Personal labels enter only as their digests, so erasing them keeps it valid.
+    Accepts any object with AuditEvent's attributes (a historical model in a migration works too).
+    """
+    content = {
+        "sequence": event.sequence,
+        "created_at": event.created_at.astimezone(UTC).isoformat(timespec="microseconds"),
+        "actor_id": event.actor_id,
+        "actor_label_digest": event.actor_label_digest,
+        "organization_id": event.organization_id,
+        "action": event.action,
+        "target_type": event.target_type,
+        "target_id": event.target_id,
+        "target_label_digest": event.target_label_digest,
+        "from_state": event.from_state,
+        "to_state": event.to_state,
+        "data": event.data,
+    }
+    return hashlib.sha256((event.previous_hash + _canonical_json(content)).encode()).hexdigest()
+
+
+class AuditEvent(models.Model):
+    """Append-only, hash-chained record of a state change: who did what to which object, from which state to
+    which, when.
+
+    Written only by core.services.audit_record / audit_record_many (which take the chain's lock and compute the
+    hash); the database refuses an insert that does not extend the chain and any UPDATE or DELETE, except
+    audit_erase_person blanking personal labels (see core/migrations/0002_audit_chain.py).
+
+    `actor` and `organization` keep their ids when the user or organisation goes (the hash covers them), so they
+    have no database constraint; that also means writing an event never waits on a lock of those rows.
+    """
+
+    sequence = models.PositiveBigIntegerField(unique=True, help_text="Position in the chain: 1, 2, 3, … no gaps.")
+    previous_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, help_text="SHA-256 of previous_hash and this event's content.")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
     )
     actor_label = models.CharField(max_length=254, blank=True, help_text="Who acted, kept after erasure.")
+    actor_label_salt = models.CharField(max_length=32, blank=True, help_text="Blank once the label is erased.")
+    actor_label_digest = models.CharField(max_length=64)
     organization = models.ForeignKey(
-        "accounts.Organization", null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_events"
+        "accounts.Organization",
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="audit_events",
     )
     action = models.CharField(max_length=100, db_index=True)
     target_type = models.CharField(max_length=100, blank=True)
     target_id = models.CharField(max_length=64, blank=True)
     target_label = models.CharField(max_length=255, blank=True)
+    target_label_salt = models.CharField(max_length=32, blank=True, help_text="Blank once the label is erased.")
+    target_label_digest = models.CharField(max_length=64)
     from_state = models.CharField(max_length=50, blank=True)
     to_state = models.CharField(max_length=50, blank=True)
     data = models.JSONField(default=dict, blank=True)
 
     class Meta:
-        ordering = ["-created_at", "-id"]
+        ordering = ["-sequence"]
         indexes = [
             models.Index(fields=["target_type", "target_id"]),
             models.Index(fields=["organization", "-created_at"]),
         ]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(sequence__gte=1), name="core_auditevent_sequence_positive"),
+            models.CheckConstraint(condition=models.Q(hash__regex=r"^[0-9a-f]{64}$"), name="core_auditevent_hash_hex"),
+        ]
 
     def __str__(self) -> str:
         change = f" {self.from_state} → {self.to_state}" if self.from_state or self.to_state else ""
-        return f"{self.action} {self.target_type}:{self.target_id}{change}"
+        return f"#{self.sequence} {self.action} {self.target_type}:{self.target_id}{change}"

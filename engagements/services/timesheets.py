@@ -16,7 +16,7 @@ from django.utils import timezone as django_timezone
 
 from core.errors import ApplicationError
 from core.models import AuditEvent
-from core.services import audit_record
+from core.services import audit_record, audit_record_many
 from engagements.models import Contract, TimeEntry, Timesheet
 from engagements.selectors import CLIENT, WORKER, contract_get_for_update
 
@@ -214,8 +214,8 @@ def timesheets_auto_approve(*, now: datetime | None = None) -> int:
     Timesheet.objects.filter(pk__in=[pk for pk, _ in rows]).update(
         status=Timesheet.Status.APPROVED, decided_at=now, is_auto_approved=True, updated_at=now
     )
-    AuditEvent.objects.bulk_create(
-        [
+    audit_record_many(
+        events=[
             AuditEvent(
                 actor_label="system",
                 organization_id=organization_id,
