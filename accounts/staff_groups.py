@@ -16,6 +16,17 @@ STAFF_GROUP_PERMISSIONS: dict[str, list[str]] = {
         "accounts.view_organization",
         "accounts.view_membership",
         "core.view_auditevent",
+        # Compliance: decide documents, screening hits and classification assessments (review_compliance; the
+        # admin's actions, through the services), read them, and keep the requirement catalogue (add/change; a
+        # requirement is retired with is_active, never deleted). Documents, hits and assessments have no change
+        # permission on purpose: their rows change only by a decision.
+        "compliance.review_compliance",
+        "compliance.view_compliancedocument",
+        "compliance.view_screeninghit",
+        "compliance.view_classificationassessment",
+        "compliance.view_requirement",
+        "compliance.add_requirement",
+        "compliance.change_requirement",
     ],
     # Money: invoices, payments, payouts (billing adds its permissions); read organisations and the audit trail.
     FINANCE: [
@@ -31,8 +42,29 @@ STAFF_GROUP_PERMISSIONS: dict[str, list[str]] = {
         "engagements.view_slaevaluation",
         "engagements.add_slaevaluation",
         "engagements.view_slabreach",
+        # Billing: payouts (change = the admin's retry and cancel actions; the form itself stays closed),
+        # invoices with their lines and credit notes, payments and refunds (refunding), the ledger (read only, for
+        # everyone), Stripe webhook events (change = process a failed one again), payout accounts, and fee rates.
+        "billing.view_payout",
+        "billing.change_payout",
+        "billing.view_invoice",
+        "billing.view_invoiceline",
+        "billing.view_creditnote",
+        "billing.view_ledgertransaction",
+        "billing.view_ledgerline",
+        "billing.view_ledgeraccount",
+        "billing.view_payment",
+        "billing.view_refund",
+        "billing.add_refund",
+        "billing.view_stripeevent",
+        "billing.change_stripeevent",
+        "billing.view_payoutaccount",
+        "billing.view_feerate",
+        "billing.add_feerate",
+        "billing.change_feerate",
     ],
-    # Help users: see and correct accounts and memberships, deactivate abusive users; no money, no compliance.
+    # Help users: see and correct accounts and memberships, deactivate abusive users; read invoices and payouts
+    # but move no money; no compliance.
     SUPPORT: [
         "accounts.view_user",
         "accounts.change_user",
@@ -49,6 +81,11 @@ STAFF_GROUP_PERMISSIONS: dict[str, list[str]] = {
         "engagements.view_servicelevel",
         "engagements.view_slameasurement",
         "engagements.view_slabreach",
+        # Billing: answer "was I invoiced, was I paid" (no payments, ledger or Stripe events).
+        "billing.view_invoice",
+        "billing.view_invoiceline",
+        "billing.view_creditnote",
+        "billing.view_payout",
     ],
 }
 

@@ -4,6 +4,8 @@ Development (`make run`) sets DJANGO_DEBUG=true and lets the embedded PostgreSQL
 DATABASE_URL / REDIS_URL are unset. Production sets every value explicitly; see README.md.
 """
 
+import base64
+import hashlib
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -228,6 +230,16 @@ MEDIA_ROOT = env.path("DJANGO_MEDIA_ROOT", default=str(BASE_DIR / ".local" / "me
 MEDIA_URL = "media/"
 # Uploaded compliance documents never live under a public URL.
 PRIVATE_STORAGE_ROOT = env.path("DJANGO_PRIVATE_STORAGE_ROOT", default=str(BASE_DIR / ".local" / "private"))
+# Tax ids are encrypted at rest (Fernet, compliance/crypto.py). COMPLIANCE_ENCRYPTION_KEYS: comma-separated Fernet
+# keys, current first; any of them decrypts. To rotate: put a new key first, run `manage.py compliance_rotate_keys`,
+# then drop the old key. Without the variable (development, tests) one stable key is derived from SECRET_KEY, so
+# changing SECRET_KEY would make stored tax ids unreadable: `check --deploy` warns (compliance.W001) until
+# production sets explicit keys. Generate one with:
+#   python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"
+COMPLIANCE_ENCRYPTION_KEYS_FROM_ENV = bool(env.list("COMPLIANCE_ENCRYPTION_KEYS", default=[]))
+COMPLIANCE_ENCRYPTION_KEYS: list[str] = env.list("COMPLIANCE_ENCRYPTION_KEYS", default=[]) or [
+    base64.urlsafe_b64encode(hashlib.sha256(f"tandem.compliance.tax-ids:{SECRET_KEY}".encode()).digest()).decode()
+]
 
 # --- Security --------------------------------------------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -303,6 +315,23 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     },
     "billing-invoices-issue-due": {"task": "billing.tasks.invoices_issue_due", "schedule": crontab(hour=4, minute=0)},
     "billing-payouts-create-due": {"task": "billing.tasks.payouts_create_due", "schedule": crontab(hour=6, minute=0)},
+    "compliance-documents-expire": {"task": "compliance.tasks.documents_expire", "schedule": crontab(hour=0, minute=5)},
+    "compliance-document-expiry-warnings": {
+        "task": "compliance.tasks.document_expiry_warnings_due",
+        "schedule": crontab(hour=7, minute=30),
+    },
+    "compliance-onboarding-reminders": {
+        "task": "compliance.tasks.onboarding_reminders_due",
+        "schedule": crontab(hour=8, minute=0),
+    },
+    "compliance-screening-rescreen": {
+        "task": "compliance.tasks.screening_rescreen",
+        "schedule": crontab(hour=2, minute=45),
+    },
+    "compliance-data-exports-expire": {
+        "task": "compliance.tasks.data_exports_expire",
+        "schedule": crontab(hour=3, minute=30),
+    },
     "marketplace-task-unit-leases-expire": {"task": "marketplace.tasks.task_unit_leases_expire", "schedule": 60.0},
     "marketplace-review-reveal-due": {
         "task": "marketplace.tasks.review_reveal_due",
@@ -316,6 +345,14 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
 CELERY_TASK_ALWAYS_EAGER = False
 # Vendors have this many days after a month ends to report its SLA measurements before it is evaluated.
 SLA_EVALUATION_GRACE_DAYS = env.int("SLA_EVALUATION_GRACE_DAYS", default=3)
+# Sanctions screening: a name is a possible match when its pg_trgm score against a listed name (both normalised:
+# unaccent, lower case, punctuation stripped; word order ignored; see compliance.services.checks) is at least this.
+# 0.6 catches spelling and transliteration variants (Mohamed Farouk ~ Mohammed Farouk 0.88, Müller ~ Mueller) and
+# a given and family name found inside a longer listed name (Dmitri Kovalenko ~ KOVALENKO, Dmitriy Sergeyevich
+# 0.84), while someone who shares just one name with a listed person stays below it (Maria Ortega 0.54, Kerem Smith
+# 0.50). pg_trgm's own default, 0.3, would flood ops with such pairs. A hit only queues a review, so when in doubt
+# lower it rather than raise it.
+SANCTIONS_MATCH_THRESHOLD = env.float("SANCTIONS_MATCH_THRESHOLD", default=0.6)
 # No payouts for this long after a payee's bank details or sign-in email change (account-takeover protection).
 PAYOUT_HOLD_HOURS = env.int("PAYOUT_HOLD_HOURS", default=72)
 

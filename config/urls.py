@@ -16,5 +16,7 @@ urlpatterns = [
     path("", include("marketplace.urls")),
     path("", include("engagements.urls")),
     path("", include("billing.urls")),
+    path("", include("compliance.urls")),
+    path("", include("compliance.urls_data_rights")),
     path("", include("core.urls")),
 ]

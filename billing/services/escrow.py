@@ -30,7 +30,13 @@ def escrow_release(*, milestone: Milestone, amount: Decimal, by: User) -> Ledger
     contract = milestone.contract
     currency = milestone.currency
     fees = fees_for(client=contract.organization, vendor=contract.vendor)
-    worker_fee = quantize(amount * fees.worker_fee_pct / 100, currency)
+    # The service fee on everything released so far, rounded once, less what earlier parts took: a milestone
+    # released in parts costs the worker exactly the fee on its whole amount (as its receipt says), where
+    # rounding each part on its own could take a cent more or less per part.
+    before, after = milestone.released_amount, milestone.released_amount + amount
+    worker_fee = quantize(after * fees.worker_fee_pct / 100, currency) - quantize(
+        before * fees.worker_fee_pct / 100, currency
+    )
     issuer = Issuer(user=contract.freelancer, organization=contract.vendor)
     return ledger_post(
         kind=LedgerTransaction.Kind.ESCROW_RELEASED,

@@ -13,7 +13,15 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone as django_timezone
 
 from accounts.models import Organization
-from billing.models import CreditNote, Invoice, InvoiceLine, InvoiceSequence, LedgerAccount, LedgerTransaction
+from billing.models import (
+    CreditNote,
+    Invoice,
+    InvoiceLine,
+    InvoiceSequence,
+    LedgerAccount,
+    LedgerTransaction,
+    Payment,
+)
 from billing.services.fees import Fees, fee_split, fees_for
 from billing.services.ledger import LedgerEntry, ledger_account, ledger_post
 from core.errors import ApplicationError
@@ -22,7 +30,6 @@ from core.services import audit_record
 
 if TYPE_CHECKING:
     from accounts.models import User
-    from billing.models import Payment
     from engagements.models import SLAEvaluation, Timesheet
 
 Kind = LedgerAccount.Kind
@@ -161,15 +168,22 @@ def _create(
         )
     )
     InvoiceLine.objects.bulk_create(rows)
+    return invoice
+
+
+def invoice_audit_issued(invoice: Invoice) -> None:
+    """The "invoice issued" audit event, recorded by each caller once its row locks are taken (the ledger's
+    account locks included), as every audit event must be (core.services: the audit chain's lock is held from
+    the first event to the commit; an issuing run that recorded before posting deadlocked with a payment being
+    recorded for the same issuer)."""
     audit_record(
         actor=None,
         action="invoice.issued",
         target=invoice,
-        organization=client,
+        organization=invoice.organization,
         to_state=invoice.status,
-        data={"number": invoice.number, "total": str(invoice.total), "currency": currency},
+        data={"number": invoice.number, "total": str(invoice.total), "currency": invoice.currency},
     )
-    return invoice
 
 
 def _post_issued(invoice: Invoice) -> None:
@@ -234,6 +248,7 @@ def invoice_issue_for_timesheet(*, timesheet: Timesheet) -> Invoice | None:
     )
     if invoice is not None:
         _post_issued(invoice)
+        invoice_audit_issued(invoice)
         _notify(invoice)
     return invoice
 
@@ -241,6 +256,14 @@ def invoice_issue_for_timesheet(*, timesheet: Timesheet) -> Invoice | None:
 def invoice_issue_for_milestone(*, payment: Payment) -> Invoice | None:
     """A paid invoice (receipt) for a funded milestone: the money is in escrow already, so the ledger moved with
     the payment; the worker's share becomes payable when the client releases it."""
+    invoice = milestone_receipt_create(payment=payment)
+    if invoice is not None:
+        invoice_audit_issued(invoice)
+    return invoice
+
+
+def milestone_receipt_create(*, payment: Payment) -> Invoice | None:
+    """The receipt without its audit event, for billing.services.payments, which records it after its locks."""
     milestone = payment.milestone
     assert milestone is not None
     contract = milestone.contract
@@ -286,6 +309,7 @@ def invoice_issue_for_micro_tasks(
     )
     if invoice is not None:
         _post_issued(invoice)
+        invoice_audit_issued(invoice)
         _notify(invoice)
     return invoice
 
@@ -343,7 +367,10 @@ def invoice_issue_for_sow_month(*, evaluation: SLAEvaluation) -> Invoice | None:
     )
     if invoice is not None and invoice.total > 0:
         _post_issued(invoice)
-        _notify(invoice)
+    if invoice is not None:
+        invoice_audit_issued(invoice)
+        if invoice.total > 0:
+            _notify(invoice)
     return invoice
 
 
@@ -387,6 +414,61 @@ def invoice_record_payment(*, payment: Payment) -> Invoice:
     return invoice
 
 
+def _payment_stop_for_credit(invoice: Invoice) -> list[Payment]:
+    """A credit note changes what is due, so a payment started for the old amount must not go through (the
+    client would pay more than the invoice then asks, and the ledger could not record it): cancel its
+    PaymentIntent; the next "pay" starts one for the new amount. Stripe decides the race with a client paying
+    right now: a PaymentIntent it has already taken can't be cancelled, and the credit is refused."""
+    import stripe
+
+    from billing.services.payments import stripe_api, stripe_error_message
+
+    canceled = []
+    for payment in Payment.objects.filter(
+        invoice=invoice, status__in=[Payment.Status.REQUIRES_PAYMENT, Payment.Status.PROCESSING]
+    ):
+        if payment.status == Payment.Status.PROCESSING:
+            raise ApplicationError(
+                "The client's payment of this invoice is being processed; credit it once the payment has settled "
+                "(a paid invoice is corrected by a refund).",
+                status=409,
+            )
+        try:
+            stripe_api().v1.payment_intents.cancel(
+                payment.stripe_payment_intent_id, options={"idempotency_key": f"payment-{payment.pk}-cancel"}
+            )
+        except stripe.InvalidRequestError as error:
+            raise ApplicationError(
+                "The client has just paid this invoice, so it can no longer be credited; refund it instead.",
+                status=409,
+            ) from error
+        except stripe.StripeError as error:
+            raise ApplicationError(
+                f"The payment started for this invoice could not be cancelled: {stripe_error_message(error)} "
+                "Please try again.",
+                status=502,
+            ) from error
+        Payment.objects.filter(pk=payment.pk, status=Payment.Status.REQUIRES_PAYMENT).update(
+            status=Payment.Status.CANCELED, updated_at=django_timezone.now()
+        )
+        canceled.append(payment)
+    return canceled
+
+
+def _fees_credited(invoice: Invoice, credited: Decimal) -> tuple[Decimal, Decimal]:
+    """(marketplace fee, service fee) given back once `credited` of the invoice total has been credited. Rounded
+    once on the running total, so credit notes in any number of parts add up exactly to crediting the whole
+    (rounding each part on its own could leave, or take, a cent more of the issuer's pending earnings)."""
+    client_fee = (
+        quantize(credited * invoice.client_fee / invoice.total, invoice.currency) if invoice.total else Decimal(0)
+    )
+    work = credited - client_fee
+    worker_fee = (
+        quantize(work * invoice.worker_fee / invoice.subtotal, invoice.currency) if invoice.subtotal else Decimal(0)
+    )
+    return client_fee, worker_fee
+
+
 @transaction.atomic
 def invoice_credit(*, invoice_id: int, amount: Decimal, reason: str, by: User) -> CreditNote:
     """A credit note lowers what the client owes on an unpaid invoice (work and fees in proportion). The issuer
@@ -410,13 +492,12 @@ def invoice_credit(*, invoice_id: int, amount: Decimal, reason: str, by: User) -
         errors["amount"] = [f"Enter an amount above zero and up to {invoice.amount_due} {invoice.currency}."]
     if errors:
         raise ApplicationError("Please correct the highlighted fields.", field_errors=errors)
-    client_fee_part = quantize(amount * invoice.client_fee / invoice.total, invoice.currency)
+    canceled = _payment_stop_for_credit(invoice)
+    before_client_fee, before_worker_fee = _fees_credited(invoice, invoice.credited)
+    after_client_fee, after_worker_fee = _fees_credited(invoice, invoice.credited + amount)
+    client_fee_part = after_client_fee - before_client_fee
+    worker_fee_part = after_worker_fee - before_worker_fee
     work_part = amount - client_fee_part
-    worker_fee_part = (
-        quantize(work_part * invoice.worker_fee / invoice.subtotal, invoice.currency)
-        if invoice.subtotal
-        else Decimal(0)
-    )
     issuer = _issuer_of(invoice)
     note = CreditNote.objects.create(
         invoice=invoice,
@@ -458,4 +539,14 @@ def invoice_credit(*, invoice_id: int, amount: Decimal, reason: str, by: User) -
         to_state=invoice.status,
         data={"credit_note": note.number, "amount": str(amount), "reason": reason.strip()},
     )
+    for payment in canceled:
+        audit_record(
+            actor=by,
+            action="payment.canceled",
+            target=payment,
+            organization=invoice.organization,
+            from_state=Payment.Status.REQUIRES_PAYMENT,
+            to_state=Payment.Status.CANCELED,
+            data={"reason": f"Invoice {invoice.number} was credited."},
+        )
     return note

@@ -197,9 +197,10 @@ STRIPE_STATUS = {
 def payment_apply_intent(*, intent: dict[str, Any], failed: bool = False) -> Payment | None:
     """Bring our payment up to date with a PaymentIntent snapshot from a verified event. Statuses only move
     forward (events may arrive in any order or more than once); success moves the ledger exactly once."""
-    payment = Payment.objects.select_for_update().filter(stripe_payment_intent_id=intent["id"]).first()
-    if payment is None:
+    payment_id = Payment.objects.filter(stripe_payment_intent_id=intent["id"]).values_list("pk", flat=True).first()
+    if payment_id is None:
         return None
+    payment = _payment_for_update(payment_id)
     new_status = Payment.Status.FAILED if failed else STRIPE_STATUS.get(intent.get("status", ""), payment.status)
     if Payment.RANK[Payment.Status(new_status)] <= Payment.RANK[Payment.Status(payment.status)]:
         return payment
@@ -219,6 +220,10 @@ def payment_apply_intent(*, intent: dict[str, Any], failed: bool = False) -> Pay
     previous = payment.status
     payment.status = new_status
     payment.save()
+    if new_status == Payment.Status.SUCCEEDED:
+        _payment_succeeded(payment)
+    # Recorded last, after every row lock the success took (core.services: the audit chain's lock is held from
+    # a transaction's first event to its commit).
     audit_record(
         actor=None,
         action=f"payment.{new_status}",
@@ -227,8 +232,6 @@ def payment_apply_intent(*, intent: dict[str, Any], failed: bool = False) -> Pay
         from_state=previous,
         to_state=new_status,
     )
-    if new_status == Payment.Status.SUCCEEDED:
-        _payment_succeeded(payment)
     return payment
 
 
@@ -236,9 +239,14 @@ def _payment_succeeded(payment: Payment) -> None:
     clearing = ledger_account(kind=Kind.PROCESSOR_CLEARING, currency=payment.currency)
     revenue = ledger_account(kind=Kind.PLATFORM_REVENUE, currency=payment.currency)
     if payment.milestone_id is not None:
-        from billing.services.invoices import invoice_issue_for_milestone
+        from billing.services.invoices import invoice_audit_issued, milestone_receipt_create
         from engagements.services import milestone_mark_funded
 
+        # The receipt first: numbering takes the issuer's sequence lock, and everything that numbers an invoice
+        # takes it before the ledger's account locks (the invoicing run numbers, then posts); taking them the
+        # other way round here deadlocked with an invoicing run for the same freelancer. Its audit event waits
+        # until the milestone's lock is taken too.
+        receipt = milestone_receipt_create(payment=payment)
         escrow = ledger_account(kind=Kind.CLIENT_ESCROW, currency=payment.currency, organization=payment.organization)
         ledger_post(
             kind=LedgerTransaction.Kind.ESCROW_FUNDED,
@@ -252,7 +260,8 @@ def _payment_succeeded(payment: Payment) -> None:
             ],
         )
         milestone_mark_funded(milestone_id=payment.milestone_id)
-        invoice_issue_for_milestone(payment=payment)
+        if receipt is not None:
+            invoice_audit_issued(receipt)
     else:
         from billing.services.invoices import invoice_record_payment
 
@@ -268,20 +277,40 @@ def _refundable(payment: Payment) -> Decimal:
         milestone = payment.milestone
         assert milestone is not None
         # Only what is still in escrow for this milestone (with its share of the fee) can go back.
-        held = milestone.amount - milestone.released_amount
-        refundable = quantize(held * payment.amount / payment.work_amount, payment.currency) - already
+        refundable = _milestone_refundable_total(payment, milestone) - already
     return max(refundable, Decimal(0))
+
+
+def _milestone_refundable_total(payment: Payment, milestone: Milestone) -> Decimal:
+    """All that may ever go back of a milestone's payment: the unreleased work and its share of the fee."""
+    unreleased = milestone.amount - milestone.released_amount
+    return quantize(unreleased * payment.amount / payment.work_amount, payment.currency)
 
 
 def refund_pending_for_milestone(*, milestone_id: int) -> bool:
     return Refund.objects.filter(payment__milestone_id=milestone_id, status=Refund.Status.PENDING).exists()
 
 
+def _payment_for_update(payment_id: int) -> Payment:
+    """Lock a payment. A milestone's payment is locked after what every milestone writer locks, in the same
+    order (engagements.selectors.milestone_get_for_update: the contract, then the milestone with its contract
+    and client organisation), so that recording a payment, refunding it and releasing the milestone queue
+    instead of deadlocking, and a refund sees what was released."""
+    from engagements.models import Contract, Milestone
+
+    milestone_id = Payment.objects.filter(pk=payment_id).values_list("milestone_id", flat=True).get()
+    if milestone_id is not None:
+        contract_id = Milestone.objects.filter(pk=milestone_id).values_list("contract_id", flat=True).get()
+        list(Contract.objects.select_for_update().filter(pk=contract_id).values_list("pk", flat=True))
+        list(Milestone.objects.select_for_update().select_related("contract__organization").filter(pk=milestone_id))
+    return Payment.objects.select_for_update(of=("self",)).select_related("milestone", "invoice").get(pk=payment_id)
+
+
 @transaction.atomic
 def refund_create(*, payment_id: int, amount: Decimal | None, reason: str, by: User | None) -> Refund:
     """Ask Stripe to refund (part of) a payment. Callers check who may: finance staff in the admin, or the
     engagement rules (an unreleased milestone of an ended contract). The ledger moves when Stripe confirms."""
-    payment = Payment.objects.select_for_update(of=("self",)).select_related("milestone").get(pk=payment_id)
+    payment = _payment_for_update(payment_id)
     if payment.status != Payment.Status.SUCCEEDED:
         raise ApplicationError("Only a completed payment can be refunded.", status=409)
     if not reason.strip():
@@ -314,39 +343,74 @@ def refund_create(*, payment_id: int, amount: Decimal | None, reason: str, by: U
         stripe_refund_id=stripe_refund.id,
         created_by=by,
     )
-    audit_record(
+    settled = _refund_settle(payment, refund, str(getattr(stripe_refund, "status", "")))
+    audit_record(  # after the ledger's locks (core.services: record audit events last)
         actor=by,
         action="refund.requested",
         target=refund,
         organization=payment.organization,
         data={"amount": str(amount), "currency": payment.currency, "reason": reason.strip()},
     )
-    if getattr(stripe_refund, "status", "") == "succeeded":
-        refund_apply(refund_object={"id": stripe_refund.id, "status": "succeeded"})
+    if settled:
+        _record_refund_succeeded(payment, refund)
     return refund
 
 
 @transaction.atomic
 def refund_apply(*, refund_object: dict[str, Any]) -> Refund | None:
-    """Stripe says a refund succeeded (or failed): reverse the ledger for it, once."""
-    refund = Refund.objects.select_for_update().filter(stripe_refund_id=refund_object.get("id")).first()
-    if refund is None or refund.status != Refund.Status.PENDING:
+    """Stripe says a refund succeeded (or failed): reverse the ledger for it, once. A refund made outside the
+    product (in Stripe's Dashboard) is recorded first, so the ledger follows the money whoever moved it."""
+    stripe_refund_id = refund_object.get("id")
+    known = Refund.objects.filter(stripe_refund_id=stripe_refund_id).values_list("payment_id", "status").first()
+    if known is not None and known[1] != Refund.Status.PENDING:
+        return Refund.objects.get(stripe_refund_id=stripe_refund_id)
+    if known is not None:
+        payment = _payment_for_update(known[0])
+    else:
+        intent_id = refund_object.get("payment_intent")
+        payment_id = Payment.objects.filter(stripe_payment_intent_id=intent_id).values_list("pk", flat=True).first()
+        if not isinstance(intent_id, str) or payment_id is None:
+            return None  # not a payment of ours
+        payment = _payment_for_update(payment_id)
+    # Under the payment's lock: refund_create (which holds it while it creates its refund) has committed.
+    refund = Refund.objects.select_for_update().filter(stripe_refund_id=stripe_refund_id).first()
+    recorded = refund is None
+    if refund is None:
+        refund = _refund_record_from_stripe(payment, refund_object)
+    elif refund.status != Refund.Status.PENDING:
         return refund
-    status = refund_object.get("status")
+    settled = _refund_settle(payment, refund, str(refund_object.get("status") or ""))
+    if recorded:
+        audit_record(
+            actor=None,
+            action="refund.recorded_from_stripe",
+            target=refund,
+            organization=payment.organization,
+            data={"amount": str(refund.amount), "currency": refund.currency},
+        )
+    if settled:
+        _record_refund_succeeded(payment, refund)
+    return refund
+
+
+def _refund_settle(payment: Payment, refund: Refund, status: str) -> bool:
+    """Apply Stripe's final word on a pending refund (the caller holds the payment's and the refund's locks and
+    records the audit events afterwards). True when the refund succeeded and the ledger moved."""
     if status == "failed":
         refund.status = Refund.Status.FAILED
         refund.save()
-        return refund
+        return False
     if status != "succeeded":
-        return refund
-    payment = (
-        Payment.objects.select_for_update(of=("self",)).select_related("milestone", "invoice").get(pk=refund.payment_id)
-    )
+        return False
     _post_refund(payment, refund)
     refund.status = Refund.Status.SUCCEEDED
     refund.save()
     payment.refunded_amount += refund.amount
     payment.save(update_fields=["refunded_amount", "updated_at"])
+    return True
+
+
+def _record_refund_succeeded(payment: Payment, refund: Refund) -> None:
     audit_record(
         actor=None,
         action="refund.succeeded",
@@ -354,19 +418,50 @@ def refund_apply(*, refund_object: dict[str, Any]) -> Refund | None:
         organization=payment.organization,
         data={"amount": str(refund.amount), "currency": refund.currency},
     )
+
+
+def _refund_record_from_stripe(payment: Payment, refund_object: dict[str, Any]) -> Refund:
+    if payment.status != Payment.Status.SUCCEEDED:
+        raise ApplicationError("A refund of a payment that is not recorded as paid; retry once it is.", status=409)
+    if str(refund_object.get("currency", "")).upper() != payment.currency:
+        raise ApplicationError(f"Stripe reports a refund in {refund_object.get('currency')}; not recorded.")
+    stripe_reason = refund_object.get("reason")
+    refund = Refund.objects.create(
+        payment=payment,
+        amount=from_minor_units(int(refund_object.get("amount") or 0), payment.currency),
+        currency=payment.currency,
+        reason=f"Refunded in Stripe ({stripe_reason})" if stripe_reason else "Refunded in Stripe",
+        stripe_refund_id=str(refund_object.get("id")),
+    )
     return refund
+
+
+def _cumulative(part: Decimal, whole: Decimal, refunded: Decimal, currency: str) -> Decimal:
+    """The share `part / whole` of everything refunded so far, rounded once: each refund takes the difference
+    of two of these, so refunds in any number of parts add up exactly to a refund of the whole."""
+    return quantize(refunded * part / whole, currency) if whole else Decimal(0)
 
 
 def _post_refund(payment: Payment, refund: Refund) -> None:
     currency = payment.currency
-    fee_part = quantize(refund.amount * payment.client_fee / payment.amount, currency)
-    work_part = refund.amount - fee_part
+    before, after = payment.refunded_amount, payment.refunded_amount + refund.amount
     clearing = ledger_account(kind=Kind.PROCESSOR_CLEARING, currency=currency)
     revenue = ledger_account(kind=Kind.PLATFORM_REVENUE, currency=currency)
-    entries = [LedgerEntry(clearing, -refund.amount), LedgerEntry(revenue, fee_part)]
+    entries = [LedgerEntry(clearing, -refund.amount)]
+    from_escrow = Decimal(0)
     if payment.milestone_id is not None:
+        milestone = payment.milestone
+        assert milestone is not None
+        held = milestone.remaining_amount
+        if after >= _milestone_refundable_total(payment, milestone):
+            from_escrow = held  # the refund of the rest takes exactly what is left in escrow
+        else:
+            work_so_far = _cumulative(payment.work_amount, payment.amount, after, currency)
+            from_escrow = min(max(work_so_far - milestone.refunded_amount, Decimal(0)), held)
         escrow = ledger_account(kind=Kind.CLIENT_ESCROW, currency=currency, organization=payment.organization)
-        entries.append(LedgerEntry(escrow, work_part))
+        # The rest is the marketplace fee going back (and, for a Dashboard refund of work already released, what
+        # the platform carries).
+        entries += [LedgerEntry(escrow, from_escrow), LedgerEntry(revenue, refund.amount - from_escrow)]
         kind = LedgerTransaction.Kind.ESCROW_REFUNDED
     else:
         invoice = payment.invoice
@@ -374,14 +469,27 @@ def _post_refund(payment: Payment, refund: Refund) -> None:
         from billing.services.invoices import payable_account_for
         from billing.services.payouts import payable_available
 
-        payable = LedgerAccount.objects.select_for_update().get(pk=payable_account_for(invoice=invoice).pk)
-        worker_fee_part = (
-            quantize(work_part * invoice.worker_fee / invoice.subtotal, currency) if invoice.subtotal else 0
+        fee_part = _cumulative(payment.client_fee, payment.amount, after, currency) - _cumulative(
+            payment.client_fee, payment.amount, before, currency
         )
-        owed_back = work_part - worker_fee_part
+        work_part = refund.amount - fee_part
+
+        def owed(refunded: Decimal) -> Decimal:
+            work = refunded - _cumulative(payment.client_fee, payment.amount, refunded, currency)
+            return work - _cumulative(invoice.worker_fee, invoice.subtotal, work, currency)
+
+        owed_back = owed(after) - owed(before)
+        payable = payable_account_for(invoice=invoice)
+        # Lock every account of this posting in id order (as ledger_post does), then read what is payable.
+        locked = LedgerAccount.objects.select_for_update().filter(pk__in=[clearing.pk, revenue.pk, payable.pk])
+        payable = {account.pk: account for account in locked.order_by("pk")}[payable.pk]
         # What the worker already received can't be clawed back here; the platform carries that part.
         from_payable = min(owed_back, max(payable_available(account=payable), Decimal(0)))
-        entries += [LedgerEntry(payable, from_payable), LedgerEntry(revenue, work_part - from_payable)]
+        entries += [
+            LedgerEntry(revenue, fee_part),
+            LedgerEntry(payable, from_payable),
+            LedgerEntry(revenue, work_part - from_payable),
+        ]
         kind = LedgerTransaction.Kind.INVOICE_REFUNDED
     ledger_post(
         kind=kind,
@@ -390,7 +498,7 @@ def _post_refund(payment: Payment, refund: Refund) -> None:
         organization=payment.organization,
         entries=entries,
     )
-    if payment.milestone_id is not None:
+    if payment.milestone_id is not None and from_escrow:
         from engagements.services import milestone_refunded
 
-        milestone_refunded(milestone_id=payment.milestone_id, amount=work_part)
+        milestone_refunded(milestone_id=payment.milestone_id, amount=from_escrow)

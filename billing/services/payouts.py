@@ -289,17 +289,20 @@ def payout_send(*, payout_id: int) -> Payout:
                 options={"idempotency_key": payout.idempotency_key},
             )
         except TRANSIENT as error:
+            # Stripe may have made the transfer and lost the answer: the payout stays pending, and the task's
+            # retry sends the same key (Stripe answers it with that transfer). The attempt is recorded while
+            # the row is still locked: written after the lock was released, it overwrote what a concurrent run
+            # had recorded meanwhile (a paid payout showed "Stripe did not answer", and attempts were lost).
             error_text = stripe_error_message(error)
+            payout.attempts += 1
+            payout.last_error = f"Stripe did not answer: {error_text}"[:2000]
+            payout.save(update_fields=["attempts", "last_error", "updated_at"])
         except stripe.StripeError as error:
             return _fail(payout, stripe_error_message(error))
         else:
             payout.attempts += 1
             _mark_paid(payout, transfer.id)
             return payout
-    # Record the attempt outside the rolled-back work, then let the task retry with the same key.
-    Payout.objects.filter(pk=payout_id).update(
-        attempts=payout.attempts + 1, last_error=f"Stripe did not answer: {error_text}"[:2000]
-    )
     raise ConnectionError(error_text)
 
 

@@ -57,7 +57,7 @@ def _object(event: StripeEvent) -> dict[str, Any]:
 def _handle(event: StripeEvent) -> bool:
     """Act on one event; False if it is a type we don't act on."""
     from billing.services.payments import payment_apply_intent, refund_apply
-    from billing.services.payouts import payout_account_apply, payout_apply_transfer
+    from billing.services.payouts import payout_apply_transfer
 
     obj = _object(event)
     kind = event.type
@@ -76,12 +76,25 @@ def _handle(event: StripeEvent) -> bool:
         for refund in (obj.get("refunds") or {}).get("data", []):
             refund_apply(refund_object=refund)
     elif kind == "account.updated":
-        payout_account_apply(stripe_account=obj)
+        _account_refresh(obj.get("id"))
     elif kind == "transfer.created":
         payout_apply_transfer(transfer=obj)
     else:
         return False
     return True
+
+
+def _account_refresh(account_id: object) -> None:
+    """Apply a connected account as Stripe has it now. An `account.updated` snapshot can't tell whether it is
+    newer than the last one applied (events arrive in any order, several within a second), so an older one
+    arriving late must not undo onboarding: read the account instead of trusting the snapshot."""
+    from billing.models import PayoutAccount
+    from billing.services.payments import stripe_api
+    from billing.services.payouts import payout_account_apply
+
+    if not isinstance(account_id, str) or not PayoutAccount.objects.filter(stripe_account_id=account_id).exists():
+        return
+    payout_account_apply(stripe_account=stripe_api().v1.accounts.retrieve(account_id).to_dict())
 
 
 def _ensure_payment_recorded(payment_intent_id: object) -> None:

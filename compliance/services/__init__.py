@@ -1,1 +1,2 @@
-"""Services of the compliance app (see CONVENTIONS.md for what belongs here)."""
+"""Compliance writes, one module per area: documents (upload, review, appeal, expiry), checks (sanctions
+screening, worker classification), emails (onboarding), data rights (export, erasure)."""

@@ -53,6 +53,12 @@ class Contract(StatefulModel):
     fixed_amount = AmountField(null=True, blank=True)
     hourly_rate = AmountField(null=True, blank=True)
     weekly_hour_cap = models.PositiveSmallIntegerField(null=True, blank=True)
+    schedule_set_by_client = models.BooleanField(
+        default=False, help_text="The client sets the working hours (a worker-classification risk factor)."
+    )
+    is_exclusive = models.BooleanField(
+        default=False, help_text="The worker may not work for others meanwhile (a worker-classification risk factor)."
+    )
     start_date = models.DateField(null=True, blank=True)
     end_date = models.DateField(null=True, blank=True)
     activated_at = models.DateTimeField(null=True, blank=True)

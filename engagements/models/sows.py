@@ -59,6 +59,9 @@ class StatementOfWork(StatefulModel):
     bonus_cap_pct = PercentField(
         default=Decimal("10"), help_text="Total outcome bonuses in a month, as % of the month's fee."
     )
+    handles_personal_data = models.BooleanField(default=False, help_text="The vendor processes personal data.")
+    is_healthcare = models.BooleanField(default=False)
+    is_finance = models.BooleanField(default=False)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     proposed_by = models.ForeignKey(

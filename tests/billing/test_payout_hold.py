@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from billing.models import PayoutAccount
 from billing.services import payout_blockers
+from tests.compliance_support import approve_all
 from tests.factories import MembershipFactory, UserFactory
 
 
@@ -24,6 +25,8 @@ def test_changing_the_sign_in_email_holds_payouts_of_the_person_and_their_firms(
     bystander = PayoutAccount.objects.create(
         user=UserFactory(), stripe_account_id="acct_other", country="GB", details_submitted=True, payouts_enabled=True
     )
+    for payee in ({"user": person}, {"organization": firm}, {"user": bystander.user}):
+        approve_all(**payee)  # compliance is met: only the hold decides
     old = EmailAddress.objects.create(user=person, email=person.email, primary=True, verified=True)
     new = EmailAddress.objects.create(user=person, email="new@example.com", primary=False, verified=True)
 

@@ -1,5 +1,6 @@
 """`manage.py check --deploy` with production-style environment values reports no warnings."""
 
+import base64
 import os
 import secrets
 import subprocess
@@ -15,6 +16,7 @@ def test_check_deploy_with_production_environment_has_no_warnings() -> None:
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "DJANGO_READ_DOT_ENV": "false",
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "COMPLIANCE_ENCRYPTION_KEYS": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
         "DJANGO_ALLOWED_HOSTS": "tandem.example.com",
         "DATABASE_URL": "postgres://tandem:secret@db.internal:5432/tandem",
         "REDIS_URL": "redis://redis.internal:6379/0",
@@ -40,6 +42,7 @@ def test_production_settings_refuse_to_start_without_a_database_url() -> None:
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "DJANGO_READ_DOT_ENV": "false",
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "COMPLIANCE_ENCRYPTION_KEYS": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
     }
 
     result = subprocess.run(

@@ -4,6 +4,7 @@ import pytest
 
 from engagements.services import contract_activate
 from marketplace.services.bids import BidInput, bid_accept, bid_create
+from tests.compliance_support import approve_all
 from tests.factories import (
     MembershipFactory,
     OrganizationFactory,
@@ -16,9 +17,10 @@ from tests.marketplace.conftest import make_gig
 
 @pytest.fixture
 def hire(db):
-    """A hired fixed-price contract: (contract, client membership, freelancer user)."""
+    """A hired fixed-price contract: (contract, client membership, freelancer user). The freelancer meets every
+    compliance requirement (approved documents, signed-off classification) unless compliant=False."""
 
-    def make(*, kind: str = "fixed", activate: bool = True):
+    def make(*, kind: str = "fixed", activate: bool = True, compliant: bool = True):
         skill = SkillFactory()
         member = MembershipFactory(organization=OrganizationFactory(kind="client"))
         profile = TalentProfileFactory(hourly_rate=Decimal("50"))
@@ -31,6 +33,8 @@ def hire(db):
             data = BidInput(cover_letter="Hi", hourly_rate=Decimal("50"))
         bid = bid_create(gig_id=gig.pk, data=data, by=profile.user)
         contract = bid_accept(bid_id=bid.pk, by=member.user)
+        if compliant:
+            approve_all(user=profile.user, contract=contract)
         if activate:
             contract = contract_activate(contract_id=contract.pk, by=member.user)
         return contract, member, profile.user
@@ -48,6 +52,7 @@ def sow_parties(db):
     client_owner = MembershipFactory(organization=OrganizationFactory(kind="client", name="Acme Retail"))
     vendor_owner = MembershipFactory(organization=OrganizationFactory(kind="vendor", name="Helpdesk Partners"))
     profile = VendorProfile.objects.create(organization=vendor_owner.organization, headline="Service desk")
+    approve_all(organization=vendor_owner.organization)
     rate = RateCardEntry.objects.create(
         vendor=profile, role="Support agent", seniority="mid", rate=Decimal("42.50"), currency="USD"
     )

@@ -16,6 +16,7 @@ from core.money import quantize
 from engagements.demo_sows import seed_sows_demo
 from engagements.models import ServiceLevel, SLABreach, SLAEvaluation, SLAMeasurement, SOWUsage, StatementOfWork
 from talent.models import RateCardEntry, VendorProfile
+from tests.compliance_support import approve_all
 from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -38,7 +39,8 @@ def demo_parties():
     for name in CLIENTS:
         MembershipFactory(organization=OrganizationFactory(name=name, kind="client", country="US"))
     for name in VENDORS:
-        MembershipFactory(organization=OrganizationFactory(name=name, kind="vendor", country="IN"))
+        firm = MembershipFactory(organization=OrganizationFactory(name=name, kind="vendor", country="IN")).organization
+        approve_all(organization=firm)  # the firms passed compliance, so signed SOWs can start
     indus = OrganizationFactory._meta.model.objects.get(slug="indus-ridge-solutions")
     vendor_login = MembershipFactory(organization=indus, user=UserFactory(email="vendor@tandem.test")).user
     profile = VendorProfile.objects.create(organization=indus, headline="Customer support and software")

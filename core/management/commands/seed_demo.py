@@ -24,7 +24,8 @@ from faker import Faker
 
 from accounts.models import Membership, Organization, User
 from accounts.staff_groups import COMPLIANCE_REVIEWERS, FINANCE, SUPPORT
-from billing.demo import demo_payments
+from billing.demo import demo_payments, seed_billing_demo
+from compliance.demo import seed_compliance_demo
 from engagements.demo import seed_engagements_demo
 from engagements.demo_sows import seed_sows_demo
 from marketplace.demo import seed_marketplace_demo
@@ -77,6 +78,7 @@ class Command(BaseCommand):
             talent = seed_talent_demo(rng=self.rng)
             talent_profile_search_vector_refresh()
             marketplace = seed_marketplace_demo(rng=self.rng)
+            compliance = seed_compliance_demo(rng=self.rng)  # before anything that needs the gate open
             engagements = seed_engagements_demo(rng=self.rng, fund=fund)
             microtasks = seed_microtask_demo(
                 client_organization=Organization.objects.get(slug="ledgerline-payments"),
@@ -87,7 +89,8 @@ class Command(BaseCommand):
                 ),
                 rng=self.rng,
             )
-            sows = seed_sows_demo(rng=self.rng)  # last, so the random draws of the seeders above stay as they were
+            sows = seed_sows_demo(rng=self.rng)  # after the others, so the random draws above stay as they were
+            billing = seed_billing_demo(rng=self.rng, fund=fund)  # bills the work seeded above
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {skills} skills, {clients} client organisations, {vendors} vendor firms, "
@@ -108,9 +111,21 @@ class Command(BaseCommand):
             f"{engagements['timesheets']} weekly timesheets."
         )
         self.stdout.write(
+            f"Compliance: {compliance['documents']} documents ({compliance['approved']} approved, "
+            f"{compliance['waiting']} waiting for review, {compliance['rejected']} rejected, {compliance['expired']} "
+            f"expired), {compliance['screening_hits']} screening hits, {compliance['assessments_pending']} "
+            "classification assessments waiting for sign-off."
+        )
+        self.stdout.write(
             f"Statements of work: {sows['statements_of_work']} with {sows['service_levels']} service levels, "
             f"{sows['measurements']} SLA measurements, {sows['evaluations']} evaluated months, "
             f"{sows['breaches']} breaches, {sows['usage']} usage lines."
+        )
+        self.stdout.write(
+            f"Billing: {billing['invoices']} invoices ({billing['paid']} paid, {billing['open']} open, "
+            f"{billing['overdue']} overdue, {billing['credited']} credited), {billing['invoice_payments']} invoice "
+            f"payments; payouts {billing['payouts_paid']} paid, {billing['payouts_pending']} queued, "
+            f"{billing['payouts_failed']} failed."
         )
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for login in DEMO_LOGINS:

@@ -1,5 +1,5 @@
-"""Billing pages: paying (a milestone's escrow or an invoice) and following a payment until Stripe confirms it;
-the Stripe webhook endpoint."""
+"""Paying (a milestone's escrow or an invoice) and following a payment until Stripe confirms it; the Stripe
+webhook endpoint."""
 
 from __future__ import annotations
 
