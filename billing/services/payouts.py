@@ -353,6 +353,18 @@ def payout_retry(*, payout_id: int, by: User) -> Payout:
         raise ApplicationError(
             "The payee's payable balance no longer covers this payout; cancel it instead.", status=409
         )
+    try:  # a new key could move the money twice if Stripe had made the transfer after all: ask first
+        made = stripe_api().v1.transfers.list(params={"transfer_group": f"payout-{payout.pk}", "limit": 1})
+    except stripe.StripeError as error:
+        raise ApplicationError(
+            f"Stripe could not be asked about this payout: {stripe_error_message(error)}", 502
+        ) from error
+    if made.data:
+        raise ApplicationError(
+            f"Stripe already made transfer {made.data[0].id} for this payout; reconcile it instead of retrying.",
+            code="transfer_exists",
+            status=409,
+        )
     previous = payout.transition_to(Payout.Status.PENDING)
     payout.manual_retries += 1
     payout.idempotency_key = f"payout-{payout.pk}-retry-{payout.manual_retries}"
