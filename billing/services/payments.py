@@ -160,9 +160,8 @@ def payment_confirm(*, payment_id: int, payment_method: str, by: User) -> Paymen
     _require_client_member(payment.organization_id, by)
     if payment.status in (Payment.Status.SUCCEEDED, Payment.Status.CANCELED):
         raise ApplicationError("This payment is already complete.", status=409)
-    newer = Payment.objects.filter(
-        milestone_id=payment.milestone_id, invoice_id=payment.invoice_id, created_at__gt=payment.created_at
-    )
+    same_purpose: dict[str, Any] = {"milestone_id": payment.milestone_id, "invoice_id": payment.invoice_id}
+    newer = Payment.objects.filter(**same_purpose, created_at__gt=payment.created_at)
     if newer.exists():  # paying an old attempt as well as the new one would charge twice
         raise ApplicationError("This payment was replaced by a newer one; pay that one instead.", status=409)
     try:

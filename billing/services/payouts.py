@@ -357,7 +357,7 @@ def payout_retry(*, payout_id: int, by: User) -> Payout:
         made = stripe_api().v1.transfers.list(params={"transfer_group": f"payout-{payout.pk}", "limit": 1})
     except stripe.StripeError as error:
         raise ApplicationError(
-            f"Stripe could not be asked about this payout: {stripe_error_message(error)}", 502
+            f"Stripe could not be asked about this payout: {stripe_error_message(error)}", status=502
         ) from error
     if made.data:
         raise ApplicationError(
