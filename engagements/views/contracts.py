@@ -33,8 +33,12 @@ def contract_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 def _detail_context(request: AuthenticatedHttpRequest, contract_id: int, **extra: object) -> dict[str, object]:
+    from compliance.selectors import contract_activation_blockers
+
     contract = contract_get(contract_id=contract_id, user=request.user)
+    waiting = contract.status == "pending_compliance"
     return {
+        "compliance_blockers": contract_activation_blockers(contract=contract) if waiting else [],
         "contract": contract,
         "side": contract_side(contract=contract, user=request.user),
         "milestones": list(contract.milestones.all()),

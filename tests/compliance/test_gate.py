@@ -207,3 +207,19 @@ def test_a_high_risk_hourly_contract_waits_for_ops_sign_off(hire, reviewer) -> N
         "compliance team's sign-off."
     ]
     assert contract_activation_blockers(contract=contract) == []
+
+
+@pytest.mark.django_db
+def test_the_contract_page_says_what_compliance_is_missing_to_both_sides(hire, client) -> None:
+    contract, member, freelancer = hire(activate=False, compliant=False)
+
+    client.force_login(freelancer)
+    worker_page = client.get(f"/contracts/{contract.pk}/").content.decode()
+    client.force_login(member.user)
+    client_page = client.get(f"/contracts/{contract.pk}/").content.decode()
+
+    for page in (worker_page, client_page):
+        assert "Waiting for compliance before the contract can start" in page
+        assert "Identity verification: missing — upload it on your compliance checklist." in page
+    assert 'href="/compliance/"' in worker_page
+    assert "The contract starts by itself when the last item is approved." in client_page
