@@ -9,7 +9,7 @@ from django import forms
 from django.contrib.postgres.forms import SimpleArrayField
 
 from compliance.models import Requirement
-from compliance.tax_ids import FIRM_FORMAT, FOREIGN_FORMAT, US_FORMAT, W8BENE, W9
+from compliance.tax_ids import tax_id_format
 
 ACCEPTED_TYPES = "application/pdf,image/png,image/jpeg,.pdf,.png,.jpg,.jpeg"
 
@@ -39,7 +39,7 @@ class DocumentUploadForm(forms.Form):
         self.requirement = requirement
         if requirement.asks_tax_id:
             tax_id = self.fields["tax_id"]
-            tax_id.help_text = {W9: US_FORMAT, W8BENE: FIRM_FORMAT}.get(requirement.code, FOREIGN_FORMAT)
+            tax_id.help_text = tax_id_format(requirement_code=requirement.code)
             tax_id.help_text += " It is stored encrypted; only its last 4 characters are ever shown."
             tax_id.widget.attrs["required"] = True
         else:

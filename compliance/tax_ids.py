@@ -93,16 +93,16 @@ def _giin(value: str) -> TaxId | None:
     return TaxId(compact, "giin") if GIIN_RE.match(compact) else None
 
 
+def tax_id_format(*, requirement_code: str) -> str:
+    """What a tax id for this requirement looks like, in words (shown as help and in every refusal)."""
+    return {W9: US_FORMAT, W8BENE: FIRM_FORMAT}.get(requirement_code, FOREIGN_FORMAT)
+
+
 def tax_id_validate(*, requirement_code: str, value: str) -> TaxId:
     """The normalised tax id for a requirement that asks for one; ApplicationError (field `tax_id`) if it is
     missing or not in the expected format. Requirements added to the catalogue later take a foreign TIN."""
     value = (value or "").strip()
-    if requirement_code == W9:
-        expected = US_FORMAT
-    elif requirement_code == W8BENE:
-        expected = FIRM_FORMAT
-    else:
-        expected = FOREIGN_FORMAT
+    expected = tax_id_format(requirement_code=requirement_code)
     if not value:
         raise _refuse(f"This form needs your taxpayer identification number. {expected}")
     if requirement_code == W9:

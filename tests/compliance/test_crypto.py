@@ -97,12 +97,28 @@ def test_invalid_tax_ids_are_refused_with_the_expected_format(code, value, messa
     assert refusal.value.field_errors == {"tax_id": [message]}
 
 
-def test_the_format_messages_say_what_is_expected() -> None:
-    assert US_FORMAT == (
-        "Enter a US SSN as AAA-GG-SSSS (for example 123-45-6789) or an EIN as NN-NNNNNNN (for example 12-3456789)."
-    )
-    assert "5 to 20 letters and digits" in FOREIGN_FORMAT
-    assert "GIIN as XXXXXX.XXXXX.XX.XXX" in FIRM_FORMAT
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [("tax-form-w9", US_FORMAT), ("tax-form-w8ben", FOREIGN_FORMAT), ("tax-form-w8bene", FIRM_FORMAT)],
+)
+def test_the_upload_form_explains_the_format_its_requirement_takes(code: str, expected: str) -> None:
+    from compliance.forms import DocumentUploadForm
+    from compliance.models import Requirement
+
+    form = DocumentUploadForm(requirement=Requirement.objects.get(code=code))
+
+    assert form.fields["tax_id"].help_text.startswith(expected)
+
+
+@pytest.mark.django_db
+def test_the_upload_form_asks_no_tax_id_where_the_requirement_needs_none() -> None:
+    from compliance.forms import DocumentUploadForm
+    from compliance.models import Requirement
+
+    form = DocumentUploadForm(requirement=Requirement.objects.get(code="identity"))
+
+    assert "tax_id" not in form.fields
 
 
 # --- encryption ----------------------------------------------------------------------------------------------------
