@@ -99,7 +99,7 @@ class ReviewQueueAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 def audit_history(row: Model) -> SafeString:
     """The item's audit events, oldest first: who did what, from which state to which, and why."""
-    events = AuditEvent.objects.filter(target_type=row._meta.label_lower, target_id=str(row.pk)).order_by("sequence")
+    events = AuditEvent.objects.filter(target_type=row._meta.label_lower, target_id=str(row.pk)).order_by("id")
     rows = format_html_join(
         "",
         "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",

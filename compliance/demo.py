@@ -20,6 +20,11 @@ PDF = (
     b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n2 0 obj << /Type /Pages /Kids [] /Count 0 >> "
     b"endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 )
+# Sign-ups whose names resemble entries of the bundled SAMPLE sanctions list, so the review queue holds the hits
+# ops meet in practice: a namesake of a listed individual (same name, another person, likely cleared) and a firm
+# named almost like a listed company (to escalate). Everyone else is screened too; their names rarely match.
+SCREENING_LOOKALIKE_PEOPLE = [("dmytro.kovalenko@example.test", "Dmytro Kovalenko", "UA")]
+SCREENING_LOOKALIKE_FIRMS = [("obsidian-harbor-shipping", "Obsidian Harbor Shipping Ltd", "GB")]
 TAX_IDS = {"tax-form-w9": "123-45-6789", "tax-form-w8ben": "GB123456789", "tax-form-w8bene": "DE987654321"}
 
 
@@ -122,11 +127,30 @@ def seed_compliance_demo(*, rng: random.Random) -> dict[str, int]:
             )
             signed += 1
     # Screening: everyone with a profile or a firm, against the bundled list (hits go to the review queue).
+    lookalikes = _screening_lookalikes()
     for user_id in User.objects.filter(talent_profile__isnull=False).values_list("pk", flat=True):
+        screening_run(user_id=user_id)
+    for user_id in lookalikes:
         screening_run(user_id=user_id)
     for organization_id in Organization.objects.values_list("pk", flat=True):
         screening_run(organization_id=organization_id)
     return _counts()
+
+
+def _screening_lookalikes() -> list[int]:
+    """Create the sign-ups above (a person who has not built a profile yet, a new client firm); their ids."""
+    user_ids = []
+    for email, name, country in SCREENING_LOOKALIKE_PEOPLE:
+        user, created = User.objects.get_or_create(email=email, defaults={"full_name": name, "country": country})
+        if created:
+            user.set_unusable_password()
+            user.save(update_fields=["password"])
+        user_ids.append(user.pk)
+    for slug, name, country in SCREENING_LOOKALIKE_FIRMS:
+        Organization.objects.get_or_create(
+            slug=slug, defaults={"name": name, "kind": Organization.Kind.CLIENT, "country": country}
+        )
+    return user_ids
 
 
 def _counts() -> dict[str, int]:

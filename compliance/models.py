@@ -29,6 +29,12 @@ class PrivateStorage(LazyObject):
 private_storage = PrivateStorage()
 
 
+def private_storage_get() -> PrivateStorage:
+    """The FileFields' storage as a callable: migrations then name this function instead of freezing the
+    storage's location (a machine's path) into the migration."""
+    return private_storage
+
+
 class Requirement(TimeStampedModel):
     class Party(models.TextChoices):
         FREELANCER = "freelancer", "Freelancers"
@@ -113,7 +119,7 @@ class ComplianceDocument(StatefulModel):
     )
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     file = models.FileField(
-        storage=private_storage,  # type: ignore[arg-type]  # a lazy Storage
+        storage=private_storage_get,  # type: ignore[arg-type]  # returns a lazy Storage
         upload_to="compliance/%Y/%m/",
         max_length=300,
     )
@@ -290,7 +296,7 @@ class DataExportRequest(StatefulModel):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="data_export_requests")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
     file = models.FileField(
-        storage=private_storage,  # type: ignore[arg-type]  # a LazyObject standing in for the storage
+        storage=private_storage_get,  # type: ignore[arg-type]  # returns a lazy Storage
         upload_to="exports/%Y/%m/",
         max_length=300,
         blank=True,

@@ -301,6 +301,8 @@ CELERY_BEAT_SCHEDULE_FILENAME = env("CELERY_BEAT_SCHEDULE_FILENAME", default=str
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     # Lets the health endpoint tell whether beat is alive.
     "core-beat-heartbeat": {"task": "core.tasks.beat_heartbeat", "schedule": 30.0},
+    # Chains audit events; normally queued on commit, this catches a queueing lost to a crash.
+    "core-audit-seal": {"task": "core.tasks.audit_seal", "schedule": 60.0},
     "engagements-timesheets-auto-approve": {
         "task": "engagements.tasks.timesheets_auto_approve",
         "schedule": crontab(minute=5),

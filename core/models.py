@@ -120,17 +120,24 @@ class AuditEvent(models.Model):
     """Append-only, hash-chained record of a state change: who did what to which object, from which state to
     which, when.
 
-    Written only by core.services.audit_record / audit_record_many (which take the chain's lock and compute the
-    hash); the database refuses an insert that does not extend the chain and any UPDATE or DELETE, except
-    audit_erase_person blanking personal labels (see core/migrations/0002_audit_chain.py).
+    Recorded by core.services.audit_record / audit_record_many inside the transaction of the change, *pending*:
+    without `sequence`, `previous_hash` and `hash`. After it commits, core.services.audit_seal chains pending
+    events in one short transaction of its own (a Celery task queued on commit, and every minute by beat), so no
+    business transaction ever waits for the chain. The database refuses an insert that is already chained, a
+    chaining that does not extend the chain, and any other UPDATE or DELETE except audit_erase_person blanking
+    personal labels (core/migrations/0002_audit_chain.py, 0003_audit_sealing.py).
 
     `actor` and `organization` keep their ids when the user or organisation goes (the hash covers them), so they
     have no database constraint; that also means writing an event never waits on a lock of those rows.
     """
 
-    sequence = models.PositiveBigIntegerField(unique=True, help_text="Position in the chain: 1, 2, 3, … no gaps.")
-    previous_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64, help_text="SHA-256 of previous_hash and this event's content.")
+    sequence = models.PositiveBigIntegerField(
+        unique=True, null=True, blank=True, help_text="Position in the chain: 1, 2, 3, … no gaps; empty until chained."
+    )
+    previous_hash = models.CharField(max_length=64, null=True, blank=True)
+    hash = models.CharField(
+        max_length=64, null=True, blank=True, help_text="SHA-256 of previous_hash and this event's content."
+    )
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -162,16 +169,28 @@ class AuditEvent(models.Model):
     data = models.JSONField(default=dict, blank=True)
 
     class Meta:
-        ordering = ["-sequence"]
+        ordering = ["-id"]  # the order events were recorded in; the chain's order is `sequence`
         indexes = [
             models.Index(fields=["target_type", "target_id"]),
             models.Index(fields=["organization", "-created_at"]),
+            # What audit_seal looks for: a small partial index of the events waiting to be chained.
+            models.Index(fields=["id"], condition=models.Q(sequence__isnull=True), name="core_auditevent_pending"),
         ]
         constraints = [
-            models.CheckConstraint(condition=models.Q(sequence__gte=1), name="core_auditevent_sequence_positive"),
-            models.CheckConstraint(condition=models.Q(hash__regex=r"^[0-9a-f]{64}$"), name="core_auditevent_hash_hex"),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(sequence__isnull=True, previous_hash__isnull=True, hash__isnull=True)
+                    | models.Q(
+                        sequence__gte=1,
+                        previous_hash__regex=r"^[0-9a-f]{64}$",
+                        hash__regex=r"^[0-9a-f]{64}$",
+                    )
+                ),
+                name="core_auditevent_pending_or_chained",
+            ),
         ]
 
     def __str__(self) -> str:
         change = f" {self.from_state} → {self.to_state}" if self.from_state or self.to_state else ""
-        return f"#{self.sequence} {self.action} {self.target_type}:{self.target_id}{change}"
+        place = f"#{self.sequence}" if self.sequence is not None else "(pending)"
+        return f"{place} {self.action} {self.target_type}:{self.target_id}{change}"

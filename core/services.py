@@ -1,15 +1,20 @@
 """Shared write operations: the audit trail, an append-only hash chain.
 
-Each event stores its place in the chain (`sequence`, 1, 2, 3, … without gaps), the hash of the event before it
-and its own hash (core.models.audit_event_hash); `manage.py audit_verify` recomputes them. Appending takes one
-PostgreSQL advisory lock (transaction-scoped) so that concurrent transactions append one after another; the
-database refuses an event that does not extend the chain, and any UPDATE or DELETE (core/migrations/0002).
+Each event gets its place in the chain (`sequence`, 1, 2, 3, … without gaps), the hash of the event before it and
+its own hash (core.models.audit_event_hash); `manage.py audit_verify` recomputes them.
 
-The rule for services, because of that lock: **record audit events after taking your row locks.** From its first
-audit event until it commits, a transaction holds the chain's lock; if it then waited for a row lock held by
-another transaction that is itself waiting to record an event, the two would deadlock (PostgreSQL would abort
-one). So lock (select_for_update, or UPDATE/DELETE rows another transaction may have locked) first, record last,
-and do nothing slow (HTTP calls) after recording: every audited write in the system waits for this commit.
+Recording and chaining are two steps, so that no business transaction waits for the chain:
+
+1. audit_record / audit_record_many insert the event *pending* (no sequence or hashes yet) inside the
+   transaction of the change it records. That takes no lock beyond the new row, so services may record wherever
+   it reads best, before or after their row locks.
+2. audit_seal chains pending events that have committed, oldest first, in a short transaction of its own that
+   holds one advisory lock (only sealers wait for each other). It runs as a Celery task queued when a transaction
+   that recorded events commits, and every minute from beat in case a queueing was lost; audit_verify runs it
+   first too. A rolled-back transaction leaves nothing to chain.
+
+The database refuses an insert that is already chained, a chaining that does not extend the chain, and any other
+UPDATE or DELETE (core/migrations/0002_audit_chain.py and 0003_audit_sealing.py).
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from collections.abc import Iterable, Sequence
 from functools import reduce
 from typing import TYPE_CHECKING, Any
 
+from django.core.cache import cache
 from django.db import connection, models, transaction
 from django.utils import timezone
 
@@ -36,41 +42,80 @@ from core.models import (
 if TYPE_CHECKING:
     from accounts.models import Organization, User
 
-# The key of the advisory lock that serialises appends to the chain ("audit_ch"); nothing else may use it.
+# The key of the advisory lock that serialises chaining ("audit_ch"); nothing else may use it.
 AUDIT_CHAIN_LOCK_ID = 0x61756469745F6368
+# Set while a sealing task is queued and not yet started, so a burst of commits queues one task, not hundreds.
+AUDIT_SEAL_QUEUED_KEY = "core:audit:seal-queued"
+AUDIT_SEAL_BATCH = 2000
 
 
-def _audit_chain_lock() -> tuple[int, str]:
-    """Take the chain's lock until the current transaction ends; return the last event's (sequence, hash).
+def _audit_seal_soon() -> None:
+    """After a commit that recorded events: queue one sealing task unless one is already waiting to start.
 
-    Two statements on purpose: under READ COMMITTED the SELECT takes its snapshot after the lock is granted, so it
-    sees the event the previous holder committed (one statement would read the snapshot from before the wait).
-    """
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [AUDIT_CHAIN_LOCK_ID])
-    last = AuditEvent.objects.order_by("-sequence").values_list("sequence", "hash").first()
-    return last if last is not None else (0, AUDIT_GENESIS_HASH)
+    The task clears the key before it reads, so an event committed before the clearing is chained by that run and
+    one committed after it queues the next run. Beat's run every minute covers a queueing lost to a crash."""
+    from core.tasks import audit_seal as audit_seal_task
+
+    if cache.add(AUDIT_SEAL_QUEUED_KEY, 1, timeout=60):
+        audit_seal_task.delay()
 
 
 @transaction.atomic(savepoint=False)
 def audit_record_many(*, events: Sequence[AuditEvent]) -> list[AuditEvent]:
-    """Append unsaved events to the chain in one INSERT (the bulk form of audit_record; for example a periodic
-    job recording one event per row it changed). Set the content fields (actor, actor_label, organization, action,
-    target_*, from/to state, data); this fills in the time, the chain fields and the label digests.
-    Call it inside the transaction of the change, after taking that change's row locks (see the module doc)."""
+    """Record unsaved events in one INSERT (the bulk form of audit_record; for example a periodic job recording
+    one event per row it changed), pending until audit_seal chains them after commit. Set the content fields
+    (actor, actor_label, organization, action, target_*, from/to state, data); this fills in the time and the
+    label digests. Call it inside the transaction of the change."""
     if not events:
         return []
-    sequence, previous_hash = _audit_chain_lock()
-    now = timezone.now()  # after the lock: the chain's order is also the order of its times
+    now = timezone.now()
     for event in events:
-        sequence += 1
-        event.sequence, event.previous_hash, event.created_at = sequence, previous_hash, now
+        event.sequence, event.previous_hash, event.hash, event.created_at = None, None, None, now
         event.data = audit_data_normalize(event.data or {})
         event.actor_label_salt, event.target_label_salt = secrets.token_hex(16), secrets.token_hex(16)
         event.actor_label_digest = audit_label_digest(salt=event.actor_label_salt, label=event.actor_label)
         event.target_label_digest = audit_label_digest(salt=event.target_label_salt, label=event.target_label)
-        event.hash = previous_hash = audit_event_hash(event)
-    return AuditEvent.objects.bulk_create(events)
+    recorded = AuditEvent.objects.bulk_create(events)
+    transaction.on_commit(_audit_seal_soon)
+    return recorded
+
+
+def audit_seal(*, batch_size: int = AUDIT_SEAL_BATCH) -> int:
+    """Chain every committed pending event, in the order they were recorded; returns how many were chained.
+
+    Idempotent and safe to run concurrently: each batch is one transaction under the chain's advisory lock, which
+    reads the chain's head after the lock is granted (two statements on purpose: under READ COMMITTED the SELECT
+    then sees what the previous holder committed). Events still uncommitted elsewhere are left for the next run.
+    """
+    sealed = 0
+    while True:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [AUDIT_CHAIN_LOCK_ID])
+            head = (
+                AuditEvent.objects.filter(sequence__isnull=False)
+                .order_by("-sequence")
+                .values_list("sequence", "hash")
+                .first()
+            )
+            sequence, previous_hash = head if head is not None else (0, AUDIT_GENESIS_HASH)
+            pending = list(AuditEvent.objects.filter(sequence__isnull=True).order_by("id")[:batch_size])
+            links = []
+            for event in pending:
+                sequence += 1
+                event.sequence, event.previous_hash = sequence, previous_hash
+                event.hash = previous_hash = audit_event_hash(event)
+                links.append((event.sequence, event.previous_hash, event.hash, event.pk))
+            if links:
+                # One statement per event, in order: the database checks each extends the chain left by the last.
+                with connection.cursor() as cursor:
+                    cursor.executemany(
+                        "UPDATE core_auditevent SET sequence = %s, previous_hash = %s, hash = %s WHERE id = %s",
+                        links,
+                    )
+        sealed += len(pending)
+        if len(pending) < batch_size:
+            return sealed
 
 
 def audit_record(
@@ -83,8 +128,8 @@ def audit_record(
     to_state: str = "",
     data: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append one audit event to the chain. Call it inside the same transaction as the change it records, after
-    that transaction has taken its row locks: from here to its commit it holds the chain's lock (module doc)."""
+    """Record one audit event, inside the same transaction as the change it records; audit_seal chains it after
+    that transaction commits (module doc)."""
     actor_obj = actor if actor is not None and actor.is_authenticated else None
     event = AuditEvent(
         actor=actor_obj,

@@ -20,3 +20,13 @@ def beat_heartbeat() -> float:
     now = time.time()
     cache.set(BEAT_HEARTBEAT_KEY, now, timeout=None)
     return now
+
+
+@shared_task(name="core.tasks.audit_seal", acks_late=True)
+def audit_seal() -> int:
+    """Chain the audit events recorded since the last run (queued on commit by audit_record; beat every minute)."""
+    from core.services import AUDIT_SEAL_QUEUED_KEY
+    from core.services import audit_seal as seal
+
+    cache.delete(AUDIT_SEAL_QUEUED_KEY)
+    return seal()

@@ -226,10 +226,7 @@ def screening_rescreen_subjects(*, now: datetime | None = None) -> tuple[list[in
 
     now = now or timezone.now()
     last_run = (
-        AuditEvent.objects.filter(action=RESCREEN_ACTION)
-        .order_by("-sequence")
-        .values_list("created_at", flat=True)
-        .first()
+        AuditEvent.objects.filter(action=RESCREEN_ACTION).order_by("-id").values_list("created_at", flat=True).first()
     )
     list_loaded = SanctionsEntry.objects.order_by("-loaded_at").values_list("loaded_at", flat=True).first()
     since = last_run if last_run is not None and (list_loaded is None or list_loaded < last_run) else None

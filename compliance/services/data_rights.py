@@ -367,7 +367,7 @@ def personal_data_collect(user: User) -> dict[str, bytes]:
         if rows:
             files[f"{label_of(model)}.json"] = _json([_row(obj, omitted) for obj in rows])
     audit_omitted = EXPORT_OMITTED_FIELDS[label_of(AuditEvent)]
-    events = AuditEvent.objects.filter(Q(actor=user) | _audit_targets(ids)).order_by("sequence")
+    events = AuditEvent.objects.filter(Q(actor=user) | _audit_targets(ids)).order_by("id")
     files[f"{label_of(AuditEvent)}.json"] = _json([_row(event, audit_omitted) for event in events])
     files["actions.json"] = _json(_actions(user))
     for document in ComplianceDocument.objects.filter(user=user).order_by("pk"):

@@ -8,6 +8,7 @@ import hashlib
 import io
 import json
 import threading
+import time
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -21,7 +22,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from core.models import AUDIT_ERASED_LABEL, AUDIT_GENESIS_HASH, AuditEvent, audit_event_hash, audit_label_digest
-from core.services import audit_erase_person, audit_record, audit_record_many
+from core.services import audit_erase_person, audit_record, audit_record_many, audit_seal
 from tests.factories import OrganizationFactory, UserFactory
 
 CHANGELIST = "/admin/core/auditevent/"
@@ -29,7 +30,10 @@ EXPORT = "/admin/core/auditevent/export/"
 
 
 def _record(count: int, **kwargs) -> list[AuditEvent]:
-    return [audit_record(actor=None, action=f"test.event_{n}", data={"n": n}, **kwargs) for n in range(1, count + 1)]
+    """Record and chain `count` events; returns them as stored, chained."""
+    events = [audit_record(actor=None, action=f"test.event_{n}", data={"n": n}, **kwargs) for n in range(1, count + 1)]
+    audit_seal()
+    return list(AuditEvent.objects.filter(pk__in=[event.pk for event in events]).order_by("id"))
 
 
 def _verify() -> tuple[str, str | None]:
@@ -52,7 +56,11 @@ def _tamper(sql: str, params: list | None = None) -> None:
 
 
 def _chain() -> list[tuple[int, str, str]]:
-    return list(AuditEvent.objects.order_by("sequence").values_list("sequence", "previous_hash", "hash"))
+    return list(
+        AuditEvent.objects.filter(sequence__isnull=False)
+        .order_by("sequence")
+        .values_list("sequence", "previous_hash", "hash")
+    )
 
 
 def _assert_linear(chain: list[tuple[int, str, str]]) -> None:
@@ -90,6 +98,7 @@ def test_the_hash_is_sha256_of_the_previous_hash_and_the_canonical_json_of_the_c
         to_state="active",
         data={"amount": Decimal("12.50"), "on": date(2026, 1, 2), "note": "café", "tags": ("a", "b")},
     )
+    audit_seal()
 
     stored = AuditEvent.objects.get(pk=event.pk)
     content = {
@@ -114,20 +123,52 @@ def test_the_hash_is_sha256_of_the_previous_hash_and_the_canonical_json_of_the_c
 
 
 @pytest.mark.django_db
-def test_many_events_are_appended_in_order_in_one_insert() -> None:
+def test_many_events_are_recorded_pending_in_one_insert_and_chained_in_order() -> None:
     _record(1)
 
-    events = audit_record_many(
-        events=[AuditEvent(actor_label="system", action="test.bulk", target_id=str(n)) for n in range(3)]
-    )
+    with CaptureQueriesContext(connection) as queries:
+        events = audit_record_many(
+            events=[AuditEvent(actor_label="system", action="test.bulk", target_id=str(n)) for n in range(3)]
+        )
 
-    assert [event.sequence for event in events] == [2, 3, 4]
+    assert [query["sql"].split()[0] for query in queries.captured_queries] == ["INSERT"]
+    assert [event.sequence for event in events] == [None, None, None]
+    assert audit_seal() == 3
+    assert list(
+        AuditEvent.objects.filter(action="test.bulk").order_by("sequence").values_list("target_id", "sequence")
+    ) == [
+        ("0", 2),
+        ("1", 3),
+        ("2", 4),
+    ]
     _assert_linear(_chain())
     assert _verify()[1] is None
 
 
+@pytest.mark.django_db
+def test_sealing_chains_only_pending_events_and_again_does_nothing() -> None:
+    _record(2)
+    audit_record(actor=None, action="test.later")
+
+    assert audit_seal() == 1
+    assert audit_seal() == 0
+    assert audit_seal(batch_size=1) == 0
+    _assert_linear(_chain())
+    assert AuditEvent.objects.get(action="test.later").sequence == 3
+
+
+@pytest.mark.django_db
+def test_sealing_in_batches_chains_everything_in_the_order_recorded() -> None:
+    recorded = [audit_record(actor=None, action="test.batch", data={"n": n}).pk for n in range(7)]
+
+    assert audit_seal(batch_size=3) == 7
+
+    assert list(AuditEvent.objects.order_by("sequence").values_list("pk", flat=True)) == recorded
+    _assert_linear(_chain())
+
+
 @pytest.mark.django_db(transaction=True)
-def test_eight_threads_recording_concurrently_keep_the_chain_linear() -> None:
+def test_eight_threads_recording_while_two_seal_keep_the_chain_linear() -> None:
     barrier = threading.Barrier(8)
     errors: list[BaseException] = []
 
@@ -142,11 +183,27 @@ def test_eight_threads_recording_concurrently_keep_the_chain_linear() -> None:
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=record, args=(thread,)) for thread in range(8)]
-    for thread in threads:
+    recording = [threading.Thread(target=record, args=(thread,)) for thread in range(8)]
+    done = threading.Event()
+
+    def seal() -> None:  # two sealers chain while the threads record: they wait for each other, never fork
+        try:
+            while not done.is_set():
+                audit_seal(batch_size=7)
+        except BaseException as error:  # noqa: BLE001 - reported by the assertion below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    sealers = [threading.Thread(target=seal) for _ in range(2)]
+    for thread in recording + sealers:
         thread.start()
-    for thread in threads:
+    for thread in recording:
         thread.join(timeout=120)
+    done.set()
+    for thread in sealers:
+        thread.join(timeout=120)
+    audit_seal()
 
     assert errors == []
     chain = _chain()
@@ -155,6 +212,89 @@ def test_eight_threads_recording_concurrently_keep_the_chain_linear() -> None:
     out, error = _verify()
     assert error is None
     assert out.startswith("OK: 200 audit events verified; the chain ends at event 200 with hash ")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_recording_takes_no_lock_that_another_transaction_waits_for() -> None:
+    """The deadlock of a chain locked at record time: A records, then waits for B's row lock; B, holding that row,
+    records too. With recording lock-free B commits at once, then A gets the row. (Under the old design PostgreSQL
+    had to abort one of them.)"""
+    user = UserFactory()
+    b_holds_row, a_recorded = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+    finished: list[str] = []
+
+    def a() -> None:
+        try:
+            with transaction.atomic():
+                audit_record(actor=None, action="test.a_first")
+                a_recorded.set()
+                assert b_holds_row.wait(timeout=20)
+                type(user).objects.select_for_update().get(pk=user.pk)  # waits for B's commit
+                audit_record(actor=None, action="test.a_second")
+            finished.append("a")
+        except BaseException as error:  # noqa: BLE001 - reported by the assertion below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    def b() -> None:
+        try:
+            with transaction.atomic():
+                type(user).objects.select_for_update().get(pk=user.pk)
+                b_holds_row.set()
+                assert a_recorded.wait(timeout=20)
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL lock_timeout = '5s'")  # would fail here if recording waited on A
+                audit_record(actor=None, action="test.b")
+            finished.append("b")
+        except BaseException as error:  # noqa: BLE001 - reported by the assertion below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=a), threading.Thread(target=b)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert errors == []
+    assert sorted(finished) == ["a", "b"]
+    assert audit_seal() == 3
+    assert list(AuditEvent.objects.order_by("sequence").values_list("action", flat=True)) == [
+        "test.a_first",
+        "test.b",
+        "test.a_second",
+    ]
+    assert _verify()[1] is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rolled_back_transaction_leaves_nothing_to_chain() -> None:
+    audit_record(actor=None, action="test.kept")
+    with pytest.raises(RuntimeError), transaction.atomic():
+        audit_record(actor=None, action="test.rolled_back")
+        raise RuntimeError
+
+    assert audit_seal() == 1
+    assert list(AuditEvent.objects.values_list("action", flat=True)) == ["test.kept"]
+    _assert_linear(_chain())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_commit_queues_the_sealing_task_and_the_worker_chains_the_events(celery_worker: object) -> None:
+    with transaction.atomic():
+        for n in range(3):
+            audit_record(actor=None, action="test.sealed_by_worker", data={"n": n})
+
+    deadline = time.monotonic() + 20
+    while AuditEvent.objects.filter(sequence__isnull=True).exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+    assert not AuditEvent.objects.filter(sequence__isnull=True).exists()
+    _assert_linear(_chain())
+    assert len(_chain()) == 3
 
 
 # --- append-only in the database --------------------------------------------------------------------------------
@@ -194,18 +334,38 @@ def test_the_erasure_setting_allows_only_blanking_labels() -> None:
 
 
 @pytest.mark.django_db
-def test_the_database_refuses_an_event_that_does_not_extend_the_chain() -> None:
+def test_the_database_refuses_an_event_inserted_already_chained() -> None:
     first = _record(1)[0]
     forged = AuditEvent(
-        sequence=5, previous_hash=first.hash, hash="a" * 64, actor_label_digest="", target_label_digest="", action="x"
+        sequence=2, previous_hash=first.hash, hash="a" * 64, actor_label_digest="", target_label_digest="", action="x"
     )
-    unchained = AuditEvent(actor_label="system", action="test.bypass")
 
-    for event in (forged, unchained):
-        with pytest.raises(IntegrityError, match="does not extend the audit chain"), transaction.atomic():
-            AuditEvent.objects.bulk_create([event])
+    with pytest.raises(IntegrityError, match="inserted already chained"), transaction.atomic():
+        AuditEvent.objects.bulk_create([forged])
 
     assert AuditEvent.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_the_database_refuses_a_chaining_that_does_not_extend_the_chain_or_changes_the_event() -> None:
+    first = _record(1)[0]
+    pending = audit_record(actor=None, action="test.pending")
+    pending_events = AuditEvent.objects.filter(pk=pending.pk)
+
+    for change, message in (
+        ({"sequence": 5, "previous_hash": first.hash, "hash": "a" * 64}, "does not extend the audit chain"),
+        ({"sequence": 2, "previous_hash": "b" * 64, "hash": "a" * 64}, "does not extend the audit chain"),
+        ({"sequence": 2, "previous_hash": first.hash, "hash": "a" * 64, "action": "x"}, "may set only"),
+    ):
+        with pytest.raises(IntegrityError, match=message), transaction.atomic():
+            pending_events.update(**change)
+    with pytest.raises(IntegrityError, match="append-only"), transaction.atomic():  # chained once, for good
+        AuditEvent.objects.filter(pk=first.pk).update(sequence=2)
+    with pytest.raises(IntegrityError, match="append-only"), transaction.atomic():  # pending is no less protected
+        pending_events.update(data={"n": 2})
+
+    assert audit_seal() == 1
+    _assert_linear(_chain())
 
 
 # --- audit_verify -----------------------------------------------------------------------------------------------
@@ -229,6 +389,20 @@ def test_numbers_in_data_hash_the_same_after_a_round_trip_through_jsonb() -> Non
 
     assert AuditEvent.objects.get(pk=event.pk).data == {"big": 10**16, "one": 1, "half": 0.5, "tiny": 1.5e-20}
     assert _verify()[1] is None
+
+
+@pytest.mark.django_db
+def test_verify_without_sealing_verifies_the_chain_and_counts_what_waits() -> None:
+    _record(2)
+    audit_record(actor=None, action="test.pending")
+    out = io.StringIO()
+
+    call_command("audit_verify", "--no-seal", stdout=out)
+
+    lines = out.getvalue().splitlines()
+    assert lines[0].startswith("OK: 2 audit events verified")
+    assert lines[1].startswith("1 event(s) wait to be chained; the oldest was recorded ")
+    assert AuditEvent.objects.filter(sequence__isnull=True).count() == 1
 
 
 @pytest.mark.django_db
@@ -306,6 +480,7 @@ def test_verify_detects_a_rewritten_link() -> None:
 def test_verify_detects_an_edited_label_although_the_hash_covers_only_its_digest() -> None:
     actor = UserFactory(email="ana@example.com")
     audit_record(actor=actor, action="test.changed")
+    audit_seal()
 
     _tamper("UPDATE core_auditevent SET actor_label = 'mallory@example.com' WHERE sequence = 1")
 
@@ -316,6 +491,7 @@ def test_verify_detects_an_edited_label_although_the_hash_covers_only_its_digest
 def test_verify_detects_a_label_blanked_outside_the_erasure() -> None:
     actor = UserFactory(email="ana@example.com")
     audit_record(actor=actor, action="test.changed")
+    audit_seal()
 
     _tamper("UPDATE core_auditevent SET actor_label = 'someone', actor_label_salt = '' WHERE sequence = 1")
 
@@ -356,7 +532,8 @@ def test_erasing_a_person_blanks_their_labels_and_the_chain_still_verifies() -> 
     )
     out, error = _verify()
     assert error is None
-    assert out.startswith("OK: 5 audit events verified")
+    assert out.splitlines()[0] == "Chained 5 pending audit event(s) first."
+    assert out.splitlines()[1].startswith("OK: 5 audit events verified")
 
 
 @pytest.mark.django_db
@@ -402,7 +579,7 @@ def test_the_migration_chains_existing_events_in_the_order_they_were_created() -
     _assert_linear(_chain())
     assert _verify()[1] is None
     audit_record(actor=None, action="test.after_backfill")
-    assert _verify()[0].startswith("OK: 4 audit events verified")
+    assert _verify()[0].splitlines()[-1].startswith("OK: 4 audit events verified")
 
 
 # --- the ops admin ----------------------------------------------------------------------------------------------
@@ -435,6 +612,9 @@ def test_the_admin_shows_events_but_nobody_adds_changes_or_deletes_them(admin_cl
 
     assert page.status_code == 200
     assert not page.context["has_change_permission"]
+    audit_record(actor=None, action="test.pending")
+    changelist = admin_client.get(CHANGELIST).content.decode()
+    assert "pending" in changelist  # recorded, not yet chained
     assert AuditEvent.objects.get(pk=event.pk).action == "test.event_1"
 
 
@@ -532,6 +712,7 @@ def test_export_action_streams_the_selected_events_as_csv(ops_client: Client) ->
 def test_export_of_the_filtered_list_streams_every_page_of_it(ops_client: Client) -> None:
     for n in range(120):  # more than one page of the change list
         audit_record(actor=None, action="contract.changed" if n % 2 else "sow.changed", data={"n": n})
+    audit_seal()
 
     rows = _csv(ops_client.get(f"{EXPORT}?action=contract."))
 

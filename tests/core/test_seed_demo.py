@@ -4,6 +4,7 @@ import pytest
 from django.core.management import call_command
 
 from accounts.models import Membership, Organization, User
+from compliance.models import ScreeningHit
 from engagements.models import Contract, Milestone, Timesheet
 from marketplace.models import Bid, Gig, Match, Review
 from talent.models import ProfileSkill, Skill, TalentProfile
@@ -55,6 +56,12 @@ def test_seed_demo_loads_realistic_volumes_once_and_every_admin_page_renders_the
     assert set(Contract.objects.values_list("status", flat=True)) >= {"active", "paused", "disputed", "completed"}
     assert set(Milestone.objects.values_list("status", flat=True)) >= {"funded", "submitted", "approved", "released"}
     assert set(Timesheet.objects.values_list("status", flat=True)) == {"draft", "submitted", "approved"}
+    # Screening against the bundled sample list leaves realistic hits for ops: a namesake and a look-alike firm.
+    hits = ScreeningHit.objects.filter(status="pending")
+    assert {"Dmytro Kovalenko"} <= set(hits.filter(user__isnull=False).values_list("screened_name", flat=True))
+    assert "Obsidian Harbor Shipping Ltd" in set(
+        hits.filter(organization__isnull=False).values_list("screened_name", flat=True)
+    )
     demo = User.objects.get(email="client@tandem.test")
     assert demo.check_password("tandem-demo-2026")
     assert demo.memberships.get().organization.kind == "client"

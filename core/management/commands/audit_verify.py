@@ -1,5 +1,8 @@
 """`manage.py audit_verify`: walk the audit chain and report any event that was edited, deleted or moved.
 
+It first chains the events still pending (core.services.audit_seal, as the sealing task would), so the whole
+trail up to now is verified; with --no-seal it leaves them and says how many there are.
+
 For each event in sequence order it checks that the sequence has no gap, that `previous_hash` is the hash of the
 event before, that `hash` is what core.models.audit_event_hash computes from the event's content, and that each
 label still matches the digest the hash covers (or was erased by audit_erase_person). Prints OK with the count and
@@ -15,8 +18,10 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
+from django.utils import timezone
 
 from core.models import AUDIT_ERASED_LABEL, AUDIT_GENESIS_HASH, AuditEvent, audit_event_hash, audit_label_digest
+from core.services import audit_seal
 
 
 def _label_problem(event: AuditEvent, which: str) -> str | None:
@@ -42,7 +47,8 @@ class ChainWalk:
 def audit_chain_problems(*, walk: ChainWalk, chunk_size: int = 2000) -> Iterator[str]:
     """Every problem in the chain, in sequence order; `walk` follows along."""
     expected_sequence = 1
-    for event in AuditEvent.objects.order_by("sequence").iterator(chunk_size=chunk_size):
+    chained = AuditEvent.objects.filter(sequence__isnull=False).order_by("sequence")
+    for event in chained.iterator(chunk_size=chunk_size):
         walk.checked += 1
         if event.sequence > expected_sequence:
             first, last = expected_sequence, event.sequence - 1
@@ -68,8 +74,15 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--chunk-size", type=int, default=2000, help="Events read per round trip.")
+        parser.add_argument(
+            "--no-seal", action="store_true", help="Do not chain pending events first; only report how many wait."
+        )
 
-    def handle(self, *args: Any, chunk_size: int, **options: Any) -> None:
+    def handle(self, *args: Any, chunk_size: int, no_seal: bool, **options: Any) -> None:
+        if not no_seal:
+            sealed = audit_seal()
+            if sealed:
+                self.stdout.write(f"Chained {sealed} pending audit event(s) first.")
         walk, problems = ChainWalk(), 0
         # In a transaction the server-side cursor streams the rows (outside one they are materialised WITH HOLD).
         with transaction.atomic():
@@ -80,3 +93,9 @@ class Command(BaseCommand):
             raise CommandError(f"Audit chain verification failed: {problems} problem(s) in {walk.checked} events.")
         ending = f"; the chain ends at event {walk.head_sequence} with hash {walk.head_hash}" if walk.checked else ""
         self.stdout.write(self.style.SUCCESS(f"OK: {walk.checked} audit events verified{ending}."))
+        if no_seal:
+            pending = AuditEvent.objects.filter(sequence__isnull=True)
+            oldest = pending.order_by("id").values_list("created_at", flat=True).first()
+            if oldest is not None:
+                age = int((timezone.now() - oldest).total_seconds())
+                self.stdout.write(f"{pending.count()} event(s) wait to be chained; the oldest was recorded {age}s ago.")

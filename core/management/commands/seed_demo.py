@@ -26,6 +26,7 @@ from accounts.models import Membership, Organization, User
 from accounts.staff_groups import COMPLIANCE_REVIEWERS, FINANCE, SUPPORT
 from billing.demo import demo_payments, seed_billing_demo
 from compliance.demo import seed_compliance_demo
+from core.services import audit_seal
 from engagements.demo import seed_engagements_demo
 from engagements.demo_sows import seed_sows_demo
 from marketplace.demo import seed_marketplace_demo
@@ -91,6 +92,7 @@ class Command(BaseCommand):
             )
             sows = seed_sows_demo(rng=self.rng)  # after the others, so the random draws above stay as they were
             billing = seed_billing_demo(rng=self.rng, fund=fund)  # bills the work seeded above
+        audit_seal()  # chain what the seeding recorded now, rather than leave it to the worker's first run
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {skills} skills, {clients} client organisations, {vendors} vendor firms, "
