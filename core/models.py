@@ -97,8 +97,11 @@ def audit_event_hash(event: AuditEvent) -> str:
 
     The one definition of an event's hash: audit_record computes it, audit_verify recomputes it (and the
     backfill migration uses it). Personal labels enter only as their digests, so erasing them keeps it valid.
-    Accepts any object with AuditEvent's attributes (a historical model in a migration works too).
+    Accepts any object with AuditEvent's attributes (a historical model in a migration works too). Defined once
+    the event has its place in the chain (`sequence` and `previous_hash`).
     """
+    if event.sequence is None or event.previous_hash is None:
+        raise ValueError("An audit event is hashed once audit_seal has given it its place in the chain.")
     content = {
         "sequence": event.sequence,
         "created_at": event.created_at.astimezone(UTC).isoformat(timespec="microseconds"),

@@ -92,17 +92,12 @@ def audit_seal(*, batch_size: int = AUDIT_SEAL_BATCH) -> int:
         with transaction.atomic():
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [AUDIT_CHAIN_LOCK_ID])
-            head = (
-                AuditEvent.objects.filter(sequence__isnull=False)
-                .order_by("-sequence")
-                .values_list("sequence", "hash")
-                .first()
-            )
-            sequence, previous_hash = head if head is not None else (0, AUDIT_GENESIS_HASH)
+            head = AuditEvent.objects.filter(sequence__isnull=False).order_by("-sequence").first()
+            sequence, previous_hash = (head.sequence, head.hash) if head is not None else (0, AUDIT_GENESIS_HASH)
             pending = list(AuditEvent.objects.filter(sequence__isnull=True).order_by("id")[:batch_size])
             links = []
             for event in pending:
-                sequence += 1
+                sequence = (sequence or 0) + 1
                 event.sequence, event.previous_hash = sequence, previous_hash
                 event.hash = previous_hash = audit_event_hash(event)
                 links.append((event.sequence, event.previous_hash, event.hash, event.pk))

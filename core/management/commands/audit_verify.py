@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
@@ -49,24 +49,25 @@ def audit_chain_problems(*, walk: ChainWalk, chunk_size: int = 2000) -> Iterator
     expected_sequence = 1
     chained = AuditEvent.objects.filter(sequence__isnull=False).order_by("sequence")
     for event in chained.iterator(chunk_size=chunk_size):
+        sequence, stored_hash = cast(int, event.sequence), cast(str, event.hash)  # a chained event has both
         walk.checked += 1
-        if event.sequence > expected_sequence:
-            first, last = expected_sequence, event.sequence - 1
+        if sequence > expected_sequence:
+            first, last = expected_sequence, sequence - 1
             missing = f"event {first} is" if first == last else f"events {first} to {last} are"
             yield f"{missing} missing (deleted) before event {event.sequence}"
-        elif event.sequence < expected_sequence:  # only possible if the unique constraint was dropped too
+        elif sequence < expected_sequence:  # only possible if the unique constraint was dropped too
             yield f"event {event.sequence} is a duplicate in the sequence"
         elif event.previous_hash != walk.head_hash:
-            before = f"event {event.sequence - 1}" if event.sequence > 1 else "the start of the chain"
+            before = f"event {sequence - 1}" if sequence > 1 else "the start of the chain"
             yield f"chain break at event {event.sequence}: its previous hash is not the hash of {before}"
-        if audit_event_hash(event) != event.hash:
+        if audit_event_hash(event) != stored_hash:
             yield f"event {event.sequence} was edited: its hash does not match its content"
         for which in ("actor", "target"):
             problem = _label_problem(event, which)
             if problem:
                 yield problem
         # Go on from what is stored, so one edited event is reported once, not once per later event.
-        expected_sequence, walk.head_sequence, walk.head_hash = event.sequence + 1, event.sequence, event.hash
+        expected_sequence, walk.head_sequence, walk.head_hash = sequence + 1, sequence, stored_hash
 
 
 class Command(BaseCommand):
