@@ -172,10 +172,7 @@ def _create(
 
 
 def invoice_audit_issued(invoice: Invoice) -> None:
-    """The "invoice issued" audit event, recorded by each caller once its row locks are taken (the ledger's
-    account locks included), as every audit event must be (core.services: the audit chain's lock is held from
-    the first event to the commit; an issuing run that recorded before posting deadlocked with a payment being
-    recorded for the same issuer)."""
+    """The "invoice issued" audit event, recorded by each caller in the transaction that issues the invoice."""
     audit_record(
         actor=None,
         action="invoice.issued",

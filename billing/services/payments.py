@@ -226,8 +226,6 @@ def payment_apply_intent(*, intent: dict[str, Any], failed: bool = False) -> Pay
     payment.save()
     if new_status == Payment.Status.SUCCEEDED:
         _payment_succeeded(payment)
-    # Recorded last, after every row lock the success took (core.services: the audit chain's lock is held from
-    # a transaction's first event to its commit).
     audit_record(
         actor=None,
         action=f"payment.{new_status}",
@@ -348,7 +346,7 @@ def refund_create(*, payment_id: int, amount: Decimal | None, reason: str, by: U
         created_by=by,
     )
     settled = _refund_settle(payment, refund, str(getattr(stripe_refund, "status", "")))
-    audit_record(  # after the ledger's locks (core.services: record audit events last)
+    audit_record(
         actor=by,
         action="refund.requested",
         target=refund,

@@ -465,7 +465,6 @@ def data_export_build(*, request_id: int) -> DataExportRequest | None:
             request.download_token_hash = token_hash(token)
             request.finished_at, request.expires_at = now, now + timedelta(days=DATA_EXPORT_DAYS)
             request.save()
-            # The (slow) email before the audit event: from recording to commit this holds the chain's lock.
             data_export_ready_email_send(request_id=request.pk, user=user, token=token, expires_at=request.expires_at)
             audit_record(
                 actor=None, action="data_export.ready", target=request, from_state=previous, to_state=request.status
@@ -698,7 +697,7 @@ def _erase(*, user: User, by: User | None) -> ErasureSummary:
             summary.kept[label] = len(pks)
     _anonymise_user(user)
     summary.anonymised[label_of(UserModel)] = 1
-    # Last: it records an audit event, so from here to the commit this holds the chain's lock (core.services).
+    # Last, so that every row the erasure anonymised above has its labels erased in the trail too.
     targets = [(label_of(model), str(pk)) for model, pks in rows.items() if model is not AuditEvent for pk in pks]
     summary.audit_labels_erased = audit_erase_person(user_id=user.pk, by=by, targets=targets)
     return summary
