@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone as django_timezone
@@ -43,6 +44,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     timezone = models.CharField(max_length=64, default="UTC")
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False, help_text="Can sign in to the operations admin.")
+    is_service_account = models.BooleanField(
+        default=False,
+        help_text="The member an organisation's API key acts as: never signs in, gets no email, is no person.",
+    )
     date_joined = models.DateTimeField(default=django_timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -126,3 +131,64 @@ class Membership(TimeStampedModel):
     @property
     def can_manage(self) -> bool:
         return self.role in self.MANAGER_ROLES
+
+
+API_SCOPE_AREAS = {
+    "marketplace": "gigs, micro-tasks, bids, invitations and matches",
+    "talent": "talent profiles, vendors and talent pools",
+    "engagements": "contracts, milestones, timesheets, statements of work and SLAs",
+    "billing": "invoices and payouts",
+    "compliance": "compliance status and requirements",
+    "audit": "the organisation's audit events",
+    "webhooks": "webhook subscriptions and deliveries",
+}
+# Read-only areas: the API has nothing to write there.
+API_READ_ONLY_AREAS = frozenset({"compliance", "audit"})
+API_SCOPES = [
+    (f"{area}:{access}", f"{'Read' if access == 'read' else 'Read and write'} {label}")
+    for area, label in API_SCOPE_AREAS.items()
+    for access in ("read", "write")
+    if access == "read" or area not in API_READ_ONLY_AREAS
+]
+
+
+class ApiKey(TimeStampedModel):
+    """A partner system's credential. Only its SHA-256 is stored; the full key is shown once, at creation.
+
+    An organisation's key acts as a service-account member of that organisation (and of nothing else), so every
+    selector scopes it exactly as it scopes a person; a freelancer's key acts as the freelancer. `scopes` limit
+    the areas it may read or write (`<area>:read`, `<area>:write`; write includes read).
+    """
+
+    PREFIX_LENGTH = 8
+
+    name = models.CharField(max_length=100, help_text="What uses the key, e.g. “HR system sync”.")
+    prefix = models.CharField(max_length=PREFIX_LENGTH, unique=True, help_text="Shown to tell keys apart.")
+    secret_hash = models.CharField(max_length=64, help_text="SHA-256 of the whole key.")
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.CASCADE, related_name="api_keys"
+    )
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_keys", help_text="Who the key acts as.")
+    created_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    scopes = ArrayField(models.CharField(max_length=40), default=list)
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="Empty: does not expire.")
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "API key"
+
+    def __str__(self) -> str:
+        return f"{self.name} (tnd_{self.prefix}…)"
+
+    @property
+    def display_prefix(self) -> str:
+        return f"tnd_{self.prefix}"
+
+    def is_usable(self, *, now: Any) -> bool:
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+    def allows(self, *, area: str, write: bool) -> bool:
+        return f"{area}:write" in self.scopes or (not write and f"{area}:read" in self.scopes)

@@ -103,6 +103,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "core.idempotency.IdempotencyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -258,15 +259,38 @@ X_FRAME_OPTIONS = "DENY"
 
 # --- REST API --------------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # A partner's API key first (its 401 names the Bearer scheme); the site's own pages use the session.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "core.api_auth.ApiKeyAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated", "core.api_auth.HasApiScope"],
+    "DEFAULT_THROTTLE_CLASSES": ["core.api_auth.ApiRateThrottle"],
+    "DEFAULT_PAGINATION_CLASS": "core.api_auth.CursorPage",
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "core.api.exception_handler",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    "COERCE_DECIMAL_TO_STRING": True,
 }
+API_RATE_LIMIT = env("API_RATE_LIMIT", default="600/min")
 SPECTACULAR_SETTINGS = {
     "TITLE": "Tandem partner API",
+    "DESCRIPTION": "Gigs, bids, contracts, time, statements of work, invoices and payouts over HTTP. "
+    "Authentication, idempotency, pagination, errors and webhooks: see /developers/.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "core.api_schema.add_problem_responses",
+    ],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
@@ -303,6 +327,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "core-beat-heartbeat": {"task": "core.tasks.beat_heartbeat", "schedule": 30.0},
     # Chains audit events; normally queued on commit, this catches a queueing lost to a crash.
     "core-audit-seal": {"task": "core.tasks.audit_seal", "schedule": 60.0},
+    "core-idempotency-records-purge": {
+        "task": "core.tasks.idempotency_records_purge",
+        "schedule": crontab(hour=3, minute=50),
+    },
     "engagements-timesheets-auto-approve": {
         "task": "engagements.tasks.timesheets_auto_approve",
         "schedule": crontab(minute=5),

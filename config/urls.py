@@ -11,6 +11,7 @@ admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-a
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
+    path("api/", include("config.api_urls")),
     path("talent/", include("talent.urls")),
     # marketplace first: its /contracts/<id>/review/ must win over engagements' /contracts/<id>/<action>/
     path("", include("marketplace.urls")),

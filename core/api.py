@@ -1,4 +1,6 @@
-"""API error mapping: every error leaves as RFC 9457 problem details (application/problem+json)."""
+"""The partner API's error mapping (every error leaves as RFC 9457 problem details, application/problem+json)
+and the organisation a request acts for. Authentication, scopes, rate limit and pagination: core/api_auth.py
+(apart, because DRF imports those while rest_framework.views itself loads). Each app's api.py holds its views."""
 
 from __future__ import annotations
 
@@ -8,10 +10,12 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
 from rest_framework import exceptions, status
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from core.errors import ApplicationError
+from core.types import api_user
 
 PROBLEM_BASE = "https://tandem.example/problems/"
 
@@ -61,3 +65,19 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         if header in response:
             problem[header] = response[header]
     return problem
+
+
+def api_organization_id(request: Request) -> int:
+    """The organisation a write acts for: an organisation key's own; for a signed-in person, the organisation
+    chosen in their session (or their first). A freelancer's key has none: 403 with what to use instead."""
+    from accounts.models import ApiKey
+    from accounts.selectors import user_context
+
+    if isinstance(request.auth, ApiKey):
+        if request.auth.organization_id is None:
+            raise exceptions.PermissionDenied("This is a freelancer's key; use a key of the organisation instead.")
+        return request.auth.organization_id
+    context = user_context(user=api_user(request), session=request.session)
+    if context.organization is None:
+        raise exceptions.PermissionDenied("Only members of an organisation can do this.")
+    return context.organization.pk

@@ -197,3 +197,33 @@ class AuditEvent(models.Model):
         change = f" {self.from_state} → {self.to_state}" if self.from_state or self.to_state else ""
         place = f"#{self.sequence}" if self.sequence is not None else "(pending)"
         return f"{place} {self.action} {self.target_type}:{self.target_id}{change}"
+
+
+class IdempotencyRecord(models.Model):
+    """One POST to the API made with an Idempotency-Key, and the response it got (core.idempotency).
+
+    Unique per caller and key: a retry with the same body gets the stored response, a different body gets 422,
+    and a retry while the first is still running gets 409. Kept 24 hours."""
+
+    class Status(models.TextChoices):
+        PROCESSING = "processing", "Processing"
+        COMPLETED = "completed", "Completed"
+
+    caller = models.CharField(max_length=64, help_text="SHA-256 of the API key, or user:<id> for a session.")
+    key = models.CharField(max_length=255)
+    method = models.CharField(max_length=10)
+    path = models.CharField(max_length=500)
+    request_hash = models.CharField(max_length=64)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PROCESSING)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_content_type = models.CharField(max_length=100, blank=True)
+    response_location = models.CharField(max_length=500, blank=True)
+    response_body = models.BinaryField(default=b"")
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["caller", "key"], name="core_idempotency_caller_key_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path} ({self.key})"

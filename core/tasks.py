@@ -30,3 +30,11 @@ def audit_seal() -> int:
 
     cache.delete(AUDIT_SEAL_QUEUED_KEY)
     return seal()
+
+
+@shared_task(name="core.tasks.idempotency_records_purge")
+def idempotency_records_purge() -> int:
+    """Delete API Idempotency-Key records older than their 24 hours (beat, daily)."""
+    from core.idempotency import idempotency_records_purge as purge
+
+    return purge()

@@ -14,3 +14,13 @@ class AuthenticatedHttpRequest(HttpRequest):
     """The request of a login_required view: `user` is a User, never AnonymousUser."""
 
     user: User  # type: ignore[assignment]
+
+
+def api_user(request: object) -> User:
+    """The caller of an API view that requires authentication (IsAuthenticated ran first): a User."""
+    from accounts.models import User
+
+    user = getattr(request, "user", None)
+    if not isinstance(user, User):  # unreachable behind IsAuthenticated; a guard, not a branch callers rely on
+        raise PermissionError("An authenticated caller is required.")
+    return user

@@ -62,6 +62,7 @@ def sla_evaluation_email_send(*, evaluation_id: int) -> bool:
                     organization_id__in=[sow.organization_id, sow.vendor_id],
                     role__in=["owner", "admin", "finance"],
                     user__is_active=True,
+                    user__is_service_account=False,
                 ).values_list("user__email", flat=True)
             )
         )

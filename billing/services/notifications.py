@@ -27,6 +27,7 @@ def invoice_issued_email_send(*, invoice_id: int) -> bool:
                     organization_id=invoice.organization_id,
                     role__in=["owner", "admin", "finance"],
                     user__is_active=True,
+                    user__is_service_account=False,
                 ).values_list("user__email", flat=True)
             )
         )

@@ -117,7 +117,11 @@ def onboarding_reminders_due(*, now: datetime | None = None) -> list[tuple[int, 
     window_start = now - timedelta(days=REMINDER_DAYS[-1] + 1)
     joined = dict(
         User.objects.filter(
-            is_active=True, is_staff=False, date_joined__gt=window_start, date_joined__lte=now - timedelta(days=1)
+            is_active=True,
+            is_staff=False,
+            is_service_account=False,
+            date_joined__gt=window_start,
+            date_joined__lte=now - timedelta(days=1),
         ).values_list("pk", "date_joined")
     )
     sent = set(OnboardingEmail.objects.filter(user_id__in=joined, kind="reminder").values_list("key", flat=True))
@@ -162,7 +166,10 @@ def _document_recipients(document: ComplianceDocument) -> list[User]:
     return [
         membership.user
         for membership in Membership.objects.filter(
-            organization_id=document.organization_id or 0, role__in=MANAGER_ROLES, user__is_active=True
+            organization_id=document.organization_id or 0,
+            role__in=MANAGER_ROLES,
+            user__is_active=True,
+            user__is_service_account=False,
         )
         .select_related("user")
         .order_by("pk")

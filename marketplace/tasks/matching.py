@@ -55,7 +55,10 @@ def _recipients(*, freelancer_id: int | None, vendor_id: int | None) -> list[str
         return []
     return list(
         Membership.objects.filter(
-            organization_id=vendor_id, role__in=["owner", "admin"], user__is_active=True
+            organization_id=vendor_id,
+            role__in=["owner", "admin"],
+            user__is_active=True,
+            user__is_service_account=False,
         ).values_list("user__email", flat=True)
     )
 
