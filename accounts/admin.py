@@ -45,3 +45,6 @@ class MembershipAdmin(admin.ModelAdmin):
     search_fields = ("user__email", "organization__name")
     autocomplete_fields = ("user", "organization")
     list_select_related = ("user", "organization")
+
+
+from accounts import admin_webhooks  # noqa: E402, F401  # registers the webhook admin

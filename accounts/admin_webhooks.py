@@ -1,0 +1,1 @@
+"""Ops admin of webhook subscriptions and deliveries (imported by accounts/admin.py)."""

@@ -1,0 +1,5 @@
+"""Routes of the engagements API under /api/v1/ (views in the app's api module)."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
