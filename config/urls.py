@@ -21,3 +21,6 @@ urlpatterns = [
     path("", include("compliance.urls_data_rights")),
     path("", include("core.urls")),
 ]
+
+handler404 = "core.views.not_found"
+handler500 = "core.views.server_error"

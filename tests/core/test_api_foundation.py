@@ -277,3 +277,14 @@ def test_service_accounts_have_an_address_no_mail_is_delivered_to() -> None:
     raw = org_api_key(OrganizationFactory())
 
     assert User.objects.get(pk=key_of(raw).user_id).email.endswith("@keys.tandem.invalid")
+
+
+@pytest.mark.django_db
+def test_an_unknown_api_address_is_a_problem_details_404() -> None:
+    raw = org_api_key(OrganizationFactory())
+
+    response = api_client(raw).get("/api/v1/no-such-thing/")
+
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/problem+json"
+    assert "/api/docs/" in response.json()["detail"]
