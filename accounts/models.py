@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.contrib.postgres.fields import ArrayField
@@ -192,3 +193,125 @@ class ApiKey(TimeStampedModel):
 
     def allows(self, *, area: str, write: bool) -> bool:
         return f"{area}:write" in self.scopes or (not write and f"{area}:read" in self.scopes)
+
+
+# --- outgoing webhooks ---------------------------------------------------------------------------------------------
+
+# The events a subscription may ask for (accounts/webhooks.py derives each from the audit trail).
+WEBHOOK_EVENT_TYPES = {
+    "gig.published": "A gig was published and is open for bids.",
+    "bid.created": "A bid was placed on one of your gigs.",
+    "bid.accepted": "A bid was accepted (a contract was created).",
+    "contract.activated": "A contract became active.",
+    "timesheet.submitted": "A week's timesheet was submitted for approval.",
+    "timesheet.approved": "A timesheet was approved (by the client, or automatically).",
+    "milestone.released": "A milestone's escrow was released to the worker.",
+    "invoice.issued": "An invoice was issued.",
+    "payout.paid": "A payout was paid.",
+    "sla.breached": "A month's SLA evaluation found missed service levels.",
+    "compliance.updated": "A compliance document, screening hit or worker classification was decided.",
+}
+
+
+class WebhookSubscription(models.Model):
+    """A partner endpoint that receives signed POSTs for the chosen events: an organisation's (managed by its
+    owners and admins) or, without an organisation, a freelancer's own."""
+
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.CASCADE, related_name="webhook_subscriptions"
+    )
+    user = models.ForeignKey(
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="webhook_subscriptions",
+        help_text="The freelancer whose own subscription this is (empty for an organisation's).",
+    )
+    url = models.URLField(max_length=2000)
+    events = ArrayField(models.CharField(max_length=40), help_text="The event types delivered.")
+    secret_encrypted = models.TextField(help_text="The signing secret, encrypted at rest (compliance/crypto.py).")
+    is_active = models.BooleanField(default=True)
+    created_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(organization__isnull=True, user__isnull=False)
+                | models.Q(organization__isnull=False, user__isnull=True),
+                name="webhook_subscription_organization_xor_user",
+            )
+        ]
+
+    def __str__(self) -> str:
+        # The host only: a URL's path or query may carry the receiver's own token (and labels reach the audit trail).
+        return f"Webhook {self.pk} → {urlsplit(self.url).hostname or '?'}"
+
+
+class WebhookDelivery(models.Model):
+    """One event for one subscription: its payload, where its retries stand, and how it ended."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SUCCEEDED = "succeeded", "Delivered"
+        FAILED = "failed", "Failed"
+
+    subscription = models.ForeignKey(WebhookSubscription, on_delete=models.CASCADE, related_name="deliveries")
+    event_type = models.CharField(max_length=40)
+    event_id = models.UUIDField(help_text="The event's id in the payload: the same for every subscription.")
+    audit_event_id = models.BigIntegerField(help_text="The audit event the webhook event was derived from.")
+    payload = models.JSONField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=django_timezone.now, db_index=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name_plural = "webhook deliveries"
+        constraints = [
+            models.UniqueConstraint(fields=["subscription", "audit_event_id"], name="webhook_delivery_once_per_event"),
+            models.CheckConstraint(
+                condition=models.Q(status__in=["pending", "succeeded", "failed"]), name="webhook_delivery_status_valid"
+            ),
+        ]
+        indexes = [
+            # What the retry sweep reads: pending deliveries by when they are due.
+            models.Index(fields=["next_attempt_at"], condition=models.Q(status="pending"), name="accounts_webhook_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} → {self.subscription_id} ({self.status})"
+
+
+class WebhookAttempt(models.Model):
+    """The log of one POST of a delivery: when, the response code (none if no response), the error, how long."""
+
+    delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE, related_name="attempt_log")
+    attempted_at = models.DateTimeField(default=django_timezone.now)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    duration_ms = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.attempted_at:%Y-%m-%d %H:%M:%S} {self.status_code or self.error[:40]}"
+
+
+class WebhookDispatchCursor(models.Model):
+    """A single row: the last audit-event sequence turned into deliveries (dispatch locks it)."""
+
+    last_sequence = models.PositiveBigIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=models.Q(id=1), name="webhook_dispatch_cursor_single_row")]
+
+    def __str__(self) -> str:
+        return f"Webhooks dispatched up to audit event #{self.last_sequence}"

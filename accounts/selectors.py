@@ -9,9 +9,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from django.db.models import Model, QuerySet
+from django.db.models import Model, Prefetch, Q, QuerySet
 
-from accounts.models import Membership, Organization, User
+from accounts.models import (
+    Membership,
+    Organization,
+    User,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookSubscription,
+)
 
 ACTIVE_ORGANIZATION_SESSION_KEY = "active_organization_id"
 
@@ -150,3 +157,54 @@ def _next_steps(*, user: User, context: UserContext, profile: Any) -> list[dict[
             }
         ]
     return []
+
+
+# --- outgoing webhooks --------------------------------------------------------------------------------------------
+
+
+def _webhook_subscriptions_visible(*, user: User) -> QuerySet[WebhookSubscription]:
+    """Subscriptions of the organisations `user` owns or administers, and the user's own (a freelancer's)."""
+    if not user.is_authenticated:
+        return WebhookSubscription.objects.none()
+    managed = Membership.objects.filter(user=user, role__in=Membership.MANAGER_ROLES).values("organization_id")
+    return WebhookSubscription.objects.filter(Q(organization_id__in=managed) | Q(organization__isnull=True, user=user))
+
+
+def webhook_subscription_list_for_user(
+    *, user: User, organization_id: int | None = None
+) -> QuerySet[WebhookSubscription]:
+    """The webhook subscriptions of `organization_id` (empty unless `user` owns or administers it) or, without an
+    organisation, the user's own; newest first."""
+    visible = _webhook_subscriptions_visible(user=user)
+    if organization_id is None:
+        return visible.filter(organization__isnull=True).order_by("-id")
+    return visible.filter(organization_id=organization_id).order_by("-id")
+
+
+def webhook_subscription_get(*, subscription_id: int, user: User) -> WebhookSubscription:
+    """The subscription if `user` may manage it; WebhookSubscription.DoesNotExist (→ 404) otherwise."""
+    return _webhook_subscriptions_visible(user=user).get(pk=subscription_id)
+
+
+def _deliveries_with_log(queryset: QuerySet[WebhookDelivery]) -> QuerySet[WebhookDelivery]:
+    log = Prefetch("attempt_log", queryset=WebhookAttempt.objects.order_by("id"))
+    return queryset.select_related("subscription").prefetch_related(log).order_by("-id")
+
+
+def webhook_delivery_list_for_subscription(*, subscription_id: int, user: User) -> QuerySet[WebhookDelivery]:
+    """A subscription's deliveries, newest first, each with its attempt log (`attempt_log`, oldest first);
+    WebhookSubscription.DoesNotExist (→ 404) if `user` may not manage it."""
+    subscription = webhook_subscription_get(subscription_id=subscription_id, user=user)
+    return _deliveries_with_log(WebhookDelivery.objects.filter(subscription=subscription))
+
+
+def webhook_delivery_list_for_user(*, user: User, organization_id: int | None = None) -> QuerySet[WebhookDelivery]:
+    """Deliveries of every subscription webhook_subscription_list_for_user returns, newest first, with their log."""
+    subscriptions = webhook_subscription_list_for_user(user=user, organization_id=organization_id)
+    return _deliveries_with_log(WebhookDelivery.objects.filter(subscription__in=subscriptions.values("pk")))
+
+
+def webhook_delivery_get(*, delivery_id: int, user: User) -> WebhookDelivery:
+    """One delivery with its log if `user` may manage its subscription; WebhookDelivery.DoesNotExist otherwise."""
+    visible = _webhook_subscriptions_visible(user=user).values("pk")
+    return _deliveries_with_log(WebhookDelivery.objects.filter(subscription__in=visible)).get(pk=delivery_id)

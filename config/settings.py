@@ -312,13 +312,15 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_QUEUES = [
-    Queue(name, Exchange(name), routing_key=name) for name in ("default", "matching", "email", "payouts")
+    Queue(name, Exchange(name), routing_key=name) for name in ("default", "matching", "email", "payouts", "webhooks")
 ]
 CELERY_TASK_ROUTES = {
     "*.send_*_email": {"queue": "email"},
     "*_email_send": {"queue": "email"},
     "marketplace.tasks.match_*": {"queue": "matching"},
     "billing.tasks.payout_*": {"queue": "payouts"},
+    # Partners' endpoints can be slow (10 s each): they never hold up the other queues.
+    "accounts.tasks.webhook*": {"queue": "webhooks"},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = env("CELERY_BEAT_SCHEDULE_FILENAME", default=str(BASE_DIR / ".local" / "beat"))
 # Later issues add their periodic work here (SLA evaluation, invoices, payouts, expiry, reminders).
@@ -327,6 +329,9 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "core-beat-heartbeat": {"task": "core.tasks.beat_heartbeat", "schedule": 30.0},
     # Chains audit events; normally queued on commit, this catches a queueing lost to a crash.
     "core-audit-seal": {"task": "core.tasks.audit_seal", "schedule": 60.0},
+    # Webhooks: dispatch is queued after each sealing (this is the backstop); due retries are queued every minute.
+    "accounts-webhooks-dispatch": {"task": "accounts.tasks.webhooks_dispatch", "schedule": 60.0},
+    "accounts-webhook-deliveries-due": {"task": "accounts.tasks.webhook_deliveries_due", "schedule": 60.0},
     "core-idempotency-records-purge": {
         "task": "core.tasks.idempotency_records_purge",
         "schedule": crontab(hour=3, minute=50),
@@ -385,6 +390,9 @@ SLA_EVALUATION_GRACE_DAYS = env.int("SLA_EVALUATION_GRACE_DAYS", default=3)
 SANCTIONS_MATCH_THRESHOLD = env.float("SANCTIONS_MATCH_THRESHOLD", default=0.6)
 # No payouts for this long after a payee's bank details or sign-in email change (account-takeover protection).
 PAYOUT_HOLD_HOURS = env.int("PAYOUT_HOLD_HOURS", default=72)
+# Outgoing webhooks go only to https URLs on public addresses (accounts/webhooks.py); development may send them to
+# http:// and private or loopback addresses (a receiver on the same machine). Never true in production.
+WEBHOOKS_ALLOW_PRIVATE_URLS = DEBUG
 
 # --- Stripe ----------------------------------------------------------------------------------------------------
 # With no STRIPE_SECRET_KEY the app talks to the local stand-in (billing/stripe_standin; `make run` starts it).

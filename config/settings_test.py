@@ -31,4 +31,5 @@ STORAGES = {
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / ".local" / "test" / "beat")  # noqa: F405
 STRIPE_STANDIN_STATE_FILE = ""  # a test database starts empty; so does the Stripe stand-in
+WEBHOOKS_ALLOW_PRIVATE_URLS = True  # receivers in tests listen on 127.0.0.1 over plain http
 LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}

@@ -29,7 +29,12 @@ def audit_seal() -> int:
     from core.services import audit_seal as seal
 
     cache.delete(AUDIT_SEAL_QUEUED_KEY)
-    return seal()
+    sealed = seal()
+    if sealed:
+        from accounts.tasks import webhooks_dispatch
+
+        webhooks_dispatch.delay()  # webhooks are derived from sealed events (accounts/webhooks.py)
+    return sealed
 
 
 @shared_task(name="core.tasks.idempotency_records_purge")

@@ -31,7 +31,7 @@ def celery_worker(transactional_db: None) -> Iterator[object]:
         pool="solo",
         concurrency=1,
         perform_ping_check=False,
-        queues=["default", "matching", "email", "payouts"],
+        queues=["default", "matching", "email", "payouts", "webhooks"],
         loglevel="WARNING",
         shutdown_timeout=10,
     ) as worker:
