@@ -195,3 +195,18 @@ def sow_counterparty_list(*, organization: Organization) -> QuerySet[Organizatio
         .exclude(pk=organization.pk)
         .order_by("name")
     )
+
+
+# --- partner API reads --------------------------------------------------------------------------------------------
+def timesheet_get(*, timesheet_id: int, user: User) -> Timesheet:
+    """One week of a contract the user is a party to, with its entries; Timesheet.DoesNotExist for the rest."""
+    return (
+        Timesheet.objects.filter(contract__in=contract_list_for_user(user=user).values("pk"))
+        .prefetch_related("entries")
+        .get(pk=timesheet_id)
+    )
+
+
+def sla_measurement_list(*, sow: StatementOfWork) -> QuerySet[SLAMeasurement]:
+    """Every measurement of the SOW, latest month first (the caller checked access)."""
+    return SLAMeasurement.objects.filter(sow=sow).order_by("-period", "metric")
