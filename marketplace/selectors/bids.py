@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 from django.db.models import Prefetch, Q, QuerySet
 
 from accounts.models import Membership
-from marketplace.models import Bid, BidTeamMember, Gig
+from marketplace.models import Bid, BidTeamMember, Gig, Invitation
+from marketplace.selectors.gigs import gig_get_for_client, gig_visibility_filter
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -40,3 +41,24 @@ def bid_get_for_bidder(*, bid_id: int, user: User) -> Bid:
 def bid_get_for_client(*, bid_id: int, user: User) -> Bid:
     client_orgs = Membership.objects.filter(user=user).values("organization_id")
     return Bid.objects.select_related("gig").get(pk=bid_id, gig__organization_id__in=client_orgs)
+
+
+def invitation_list_for_gig(*, gig_id: int, user: User) -> QuerySet[Invitation]:
+    """Invitations to bid on a gig of one of the user's organisations (Gig.DoesNotExist → 404 for others)."""
+    gig = gig_get_for_client(gig_id=gig_id, user=user)
+    return (
+        Invitation.objects.filter(gig=gig)
+        .select_related("gig__organization", "freelancer", "vendor")
+        .order_by("-created_at")
+    )
+
+
+def invitation_list_for_invitee(*, user: User) -> QuerySet[Invitation]:
+    """Invitations sent to the user as a freelancer or to their vendor firms, for gigs they may see."""
+    vendor_orgs = Membership.objects.filter(user=user, organization__kind="vendor").values("organization_id")
+    visible_gigs = Gig.objects.filter(gig_visibility_filter(user=user)).values("pk")
+    return (
+        Invitation.objects.filter(Q(freelancer=user) | Q(vendor_id__in=vendor_orgs), gig_id__in=visible_gigs)
+        .select_related("gig__organization", "freelancer", "vendor")
+        .order_by("-created_at")
+    )

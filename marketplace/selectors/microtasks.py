@@ -311,3 +311,10 @@ def task_units_get_for_client_for_update(*, batch_id: int, unit_ids: list[int], 
     for unit in units:
         unit.batch = batch  # saves a query per unit when the services read the price
     return units
+
+
+def task_unit_list_for_client(*, gig_id: int, user: User) -> QuerySet[TaskUnit]:
+    """Every unit of the batch of a gig of one of the user's organisations, with its worker, oldest first
+    (TaskBatch.DoesNotExist → 404 for others, or when the gig has no batch)."""
+    batch = task_batch_get_for_client(gig_id=gig_id, user=user)
+    return TaskUnit.objects.filter(batch=batch).select_related("batch", "claimed_by").order_by("id")
