@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include("compliance.urls")),
     path("", include("compliance.urls_data_rights")),
     path("", include("core.urls")),
+    path("", include("accounts.urls")),
 ]
 
 handler404 = "core.views.not_found"
