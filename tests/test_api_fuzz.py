@@ -7,10 +7,9 @@ from collections.abc import Iterator
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, settings
-
 from django.core import signals
 from django.db import close_old_connections
+from hypothesis import HealthCheck, settings
 
 from config.wsgi import application
 from tests.api_support import org_api_key

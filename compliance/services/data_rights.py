@@ -81,6 +81,8 @@ SUBJECT, ACTOR = "subject", "actor"
 PERSON_LINKS: dict[str, str] = {
     "account.emailaddress.user": SUBJECT,
     "accounts.membership.user": SUBJECT,
+    "accounts.apikey.user": SUBJECT,  # a freelancer's own API keys
+    "accounts.webhooksubscription.user": SUBJECT,  # a freelancer's own webhook subscriptions
     "talent.talentprofile.user": SUBJECT,
     "talent.talentpoolmember.freelancer": SUBJECT,
     "marketplace.bid.freelancer": SUBJECT,
@@ -101,6 +103,9 @@ PERSON_LINKS: dict[str, str] = {
     "core.auditevent.actor": SUBJECT,
     # Who acted for an organisation or the platform: the row is theirs, not the person's.
     "admin.logentry.user": ACTOR,
+    "accounts.apikey.created_by": ACTOR,
+    "accounts.apikey.revoked_by": ACTOR,
+    "accounts.webhooksubscription.created_by": ACTOR,
     "talent.talentpoolmember.added_by": ACTOR,
     "marketplace.bid.submitted_by": ACTOR,
     "marketplace.invitation.invited_by": ACTOR,
@@ -132,6 +137,10 @@ POLICY: dict[str, str] = {
     "account.emailaddress": DELETE,
     "account.emailconfirmation": DELETE,
     "accounts.membership": DELETE,
+    "accounts.apikey": DELETE,
+    "accounts.webhooksubscription": DELETE,
+    "accounts.webhookdelivery": DELETE,
+    "accounts.webhookattempt": DELETE,
     "talent.talentprofile": ANONYMISE,
     "talent.profileskill": DELETE,
     "talent.portfolioitem": DELETE,
@@ -200,6 +209,8 @@ PERSONAL_CHOICE_FIELDS = frozenset({"country"})
 # four digits are exported); the audit chain's hashes and salts are NON_PERSONAL; search vectors are derived.
 EXPORT_OMITTED_FIELDS: dict[str, frozenset[str]] = {
     "accounts.user": frozenset({"password"}),
+    "accounts.apikey": frozenset({"secret_hash"}),
+    "accounts.webhooksubscription": frozenset({"secret_encrypted"}),
     "account.emailconfirmation": frozenset({"key"}),
     "compliance.compliancedocument": frozenset({"tax_id_encrypted"}),
     "compliance.dataexportrequest": frozenset({"download_token_hash"}),

@@ -28,6 +28,7 @@ from core.money import to_minor_units
 from tests.billing.test_properties import assert_ledger_invariants, balance, onboarded_payout_account
 from tests.compliance_support import approve_all
 from tests.factories import UserFactory
+from tests.oncommit import task_callbacks
 
 Kind = LedgerAccount.Kind
 NO_ACCOUNT = "Connect a payout account (Stripe) to receive payments."
@@ -445,7 +446,7 @@ def test_a_definitive_refusal_fails_the_payout_and_a_manual_retry_sends_it_with_
         f"payout-{payout_id}-retry-1",
         1,
     )
-    assert (len(callbacks), enqueued) == (1, [payout_id])
+    assert (len(task_callbacks(callbacks)), enqueued) == (1, [payout_id])
 
     assert run_payout_task(payout_id) == "paid"
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import uuid
 import zipfile
 from datetime import date, timedelta
 from decimal import Decimal
@@ -33,8 +34,10 @@ from django.utils import timezone
 from django.utils.functional import empty
 
 import compliance.admin_data_rights  # noqa: F401  (registers the data-rights admin until compliance/admin.py does)
-from accounts.models import Organization, User
+from accounts.models import Organization, User, WebhookAttempt, WebhookDelivery
+from accounts.services import api_key_create
 from accounts.staff_groups import COMPLIANCE_REVIEWERS
+from accounts.webhooks import webhook_subscription_create
 from billing.models import Invoice, InvoiceLine, LedgerAccount, Payout, PayoutAccount
 from compliance import tasks_checks
 from compliance.models import (
@@ -62,6 +65,7 @@ from tests.factories import (
     TalentProfileFactory,
     UserFactory,
 )
+from tests.oncommit import task_callbacks
 
 pytestmark = pytest.mark.django_db
 
@@ -276,6 +280,18 @@ def seed_person() -> User:
         decision_note="Zq screening note.",
     )
     OnboardingEmail.objects.create(user=user, key=f"welcome:{user.pk}", kind="welcome")
+    api_key_create(by=user, name="Zq key: my invoicing script", scopes=["billing:read"])
+    subscription, _ = webhook_subscription_create(
+        by=user, url="https://zq-hooks.example/tandem", events=["payout.paid"]
+    )
+    delivery = WebhookDelivery.objects.create(
+        subscription=subscription,
+        event_type="payout.paid",
+        event_id=uuid.uuid4(),
+        audit_event_id=1,
+        payload={"type": "payout.paid", "data": {"note": "Zq payout payload"}},
+    )
+    WebhookAttempt.objects.create(delivery=delivery, status_code=500, error="Zq receiver error")
     audit_record(actor=user, action="talent_profile.updated", target=profile)
     audit_record(actor=client_owner, action="contract.completed", target=contract)
     LogEntry.objects.log_actions(
@@ -437,7 +453,7 @@ def test_the_export_contains_every_personal_value_of_the_person(django_capture_o
     user = seed_person()
     with django_capture_on_commit_callbacks() as callbacks:
         request = data_rights.data_export_request(user=user)
-    assert len(callbacks) == 1  # the build task, enqueued once the request committed
+    assert len(task_callbacks(callbacks)) == 1  # the build task, enqueued once the request committed
     expected = personal_values(user)
 
     built = tasks_checks.data_export_build(request_id=request.pk)
@@ -471,10 +487,14 @@ def test_the_export_has_the_uploaded_files_and_no_secrets():
     [user_row] = contents["accounts.user.json"]
     assert (user_row["email"], user_row["full_name"], "password" in user_row) == (EMAIL, "Zebulon Quartermaine", False)
     assert {"model": "marketplace.bid", "id": Bid.objects.get().pk, "as": "submitted_by"} in contents["actions.json"]
-    assert [event["action"] for event in contents["core.auditevent.json"]][:2] == [
+    assert [event["action"] for event in contents["core.auditevent.json"]][:4] == [
+        "api_key.created",
+        "webhook_subscription.created",
         "talent_profile.updated",
         "contract.completed",
     ]
+    assert '"secret_hash"' not in json.dumps(contents.get("accounts.apikey.json"))
+    assert "secret_encrypted" not in json.dumps(contents.get("accounts.webhooksubscription.json"))
     assert "README.txt" in contents
 
 
@@ -557,7 +577,7 @@ def test_the_data_page_asks_for_an_export_and_for_erasure(client, django_capture
 
     assert page.status_code == 200 and b"Email me a copy of my data" in page.content
     assert (export.status_code, unconfirmed.status_code, erasure.status_code) == (302, 302, 302)
-    assert len(callbacks) == 1
+    assert len(task_callbacks(callbacks)) == 1
     assert DataExportRequest.objects.get(user=user).status == "pending"
     assert ErasureRequest.objects.get(user=user).status == "requested"
     assert b"You asked for erasure on" in again.content

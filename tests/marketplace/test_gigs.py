@@ -10,6 +10,7 @@ from marketplace.services.bids import BidInput, bid_create
 from marketplace.services.gigs import GigInput, gig_cancel, gig_create, gig_publish, gig_update
 from tests.factories import MembershipFactory, TalentProfileFactory, UserFactory
 from tests.marketplace.conftest import make_gig
+from tests.oncommit import task_callbacks
 
 
 @pytest.mark.django_db
@@ -74,7 +75,7 @@ def test_publish_needs_skills_and_moves_draft_to_open(
 
     gig.refresh_from_db()
     assert gig.status == "open" and gig.published_at is not None
-    assert len(callbacks) == 1  # matching is enqueued after the commit
+    assert len(task_callbacks(callbacks)) == 1  # matching is enqueued after the commit
 
 
 @pytest.mark.django_db
