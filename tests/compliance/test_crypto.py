@@ -16,6 +16,7 @@ import pytest
 from cryptography.fernet import Fernet, InvalidToken
 from django.core.management import CommandError, call_command
 
+from accounts.webhooks import webhook_subscription_create
 from compliance.checks import encryption_keys_check, encryption_keys_deploy_check
 from compliance.crypto import tax_id_decrypt, tax_id_encrypt, tax_id_is_current, tax_id_rotate
 from compliance.models import ComplianceDocument
@@ -164,6 +165,9 @@ def test_compliance_rotate_keys_reencrypts_every_stored_tax_id_once_in_batches(s
     settings.COMPLIANCE_ENCRYPTION_KEYS = [old]
     documents = [upload(by=freelancer(), code="tax-form-w8ben", tax_id=f"AB1234567{index}") for index in range(3)]
     upload(by=freelancer())  # no tax id: not touched
+    subscription, secret = webhook_subscription_create(
+        by=freelancer(), url="https://hooks.example.com/tandem", events=["payout.paid"]
+    )
     settings.COMPLIANCE_ENCRYPTION_KEYS = [new, old]
     first, second = StringIO(), StringIO()
 
@@ -171,11 +175,19 @@ def test_compliance_rotate_keys_reencrypts_every_stored_tax_id_once_in_batches(s
     tokens = dict(ComplianceDocument.objects.exclude(tax_id_encrypted="").values_list("pk", "tax_id_encrypted"))
     call_command("compliance_rotate_keys", stdout=second)
 
-    assert first.getvalue().strip() == "Checked 3 tax id(s): 3 re-encrypted with the current key, 0 already current."
-    assert second.getvalue().strip() == "Checked 3 tax id(s): 0 re-encrypted with the current key, 3 already current."
+    assert first.getvalue().splitlines() == [
+        "Re-encrypted 1 webhook signing secret(s) with the current key.",
+        "Checked 3 tax id(s): 3 re-encrypted with the current key, 0 already current.",
+    ]
+    assert second.getvalue().splitlines() == [
+        "Re-encrypted 0 webhook signing secret(s) with the current key.",
+        "Checked 3 tax id(s): 0 re-encrypted with the current key, 3 already current.",
+    ]
     assert dict(ComplianceDocument.objects.exclude(tax_id_encrypted="").values_list("pk", "tax_id_encrypted")) == tokens
     settings.COMPLIANCE_ENCRYPTION_KEYS = [new]  # the old key can go
     assert sorted(tax_id_decrypt(tokens[d.pk]) for d in documents) == ["AB12345670", "AB12345671", "AB12345672"]
+    subscription.refresh_from_db()
+    assert tax_id_decrypt(subscription.secret_encrypted) == secret
     assert AuditEvent.objects.filter(action="compliance.tax_ids_rotated").count() == 1
 
 

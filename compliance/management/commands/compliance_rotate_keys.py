@@ -1,7 +1,7 @@
-"""`manage.py compliance_rotate_keys`: re-encrypt the stored tax ids with the current (first) key of
-COMPLIANCE_ENCRYPTION_KEYS. Run it after putting a new key first; remove the old key only once it reports no
-unreadable ids. Safe to run again (already-current ids are left alone) and while the site runs (batches lock only
-their own rows)."""
+"""`manage.py compliance_rotate_keys`: re-encrypt the stored tax ids and webhook signing secrets with the
+current (first) key of COMPLIANCE_ENCRYPTION_KEYS. Run it after putting a new key first; remove the old key only
+once it reports no unreadable ids. Safe to run again (already-current ids are left alone) and while the site runs
+(batches lock only their own rows)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,10 @@ class Command(BaseCommand):
     def handle(self, *args: Any, batch_size: int, **options: Any) -> None:
         if batch_size < 1:
             raise CommandError("--batch-size must be at least 1.")
+        from accounts.webhooks import webhook_secrets_rotate
+
+        secrets = webhook_secrets_rotate()
+        self.stdout.write(f"Re-encrypted {secrets} webhook signing secret(s) with the current key.")
         result = tax_ids_rotate(batch_size=batch_size)
         self.stdout.write(
             f"Checked {result.checked} tax id(s): {result.rotated} re-encrypted with the current key, "
