@@ -1,11 +1,65 @@
 """The compliance gate as the other apps see it: engagements and billing ask here whether an action may happen;
-compliance decides (compliance.gate) and answers with one sentence per unmet requirement."""
+compliance decides (compliance.gate) and answers with one sentence per unmet requirement. Also the reads the
+partner API makes: whose checklist a caller sees, and the requirement catalogue."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db.models import QuerySet
 
 from compliance.gate import (
+    Party,
     checklist_for,
     contract_activation_blockers,
     payout_blockers,
     sow_activation_blockers,
 )
+from compliance.models import Requirement
 
-__all__ = ["checklist_for", "contract_activation_blockers", "payout_blockers", "sow_activation_blockers"]
+if TYPE_CHECKING:
+    from accounts.models import User
+
+__all__ = [
+    "checklist_for",
+    "compliance_party_for",
+    "contract_activation_blockers",
+    "payout_blockers",
+    "requirement_list",
+    "sow_activation_blockers",
+]
+
+
+def compliance_party_for(*, user: User, organization_id: int | None) -> Party:
+    """Whose checklist `user` sees: the vendor firm `organization_id` (its owners and admins only), or, with no
+    organisation, the user as a freelancer. ApplicationError (403) saying who has a checklist otherwise."""
+    from accounts.models import Membership, Organization
+    from accounts.selectors import user_is_freelancer
+    from core.errors import ApplicationError
+
+    if organization_id is not None:
+        membership = (
+            Membership.objects.select_related("organization")
+            .filter(user=user, organization_id=organization_id, organization__kind=Organization.Kind.VENDOR)
+            .first()
+        )
+        if membership is not None and membership.can_manage:
+            return Party(organization=membership.organization)
+        if membership is not None:
+            message = "Only your firm's owners and admins manage its compliance documents."
+        else:
+            message = "Compliance checklists are for freelancers and vendor firms; this organisation is a client."
+        raise ApplicationError(message, code="no_compliance_party", status=403)
+    if user_is_freelancer(user=user):
+        return Party(user=user)
+    raise ApplicationError(
+        "Compliance checklists are for freelancers and vendor firms. To work as a freelancer, create your "
+        "freelancer profile first.",
+        code="no_compliance_party",
+        status=403,
+    )
+
+
+def requirement_list() -> QuerySet[Requirement]:
+    """The active requirement catalogue (what may be asked of freelancers and vendor firms, and when)."""
+    return Requirement.objects.filter(is_active=True)

@@ -18,3 +18,10 @@ def audit_event_list_for_organization(*, organization_id: int, user: User) -> Qu
 
     organization = organization_get(organization_id=organization_id, user=user)
     return AuditEvent.objects.filter(organization=organization).select_related("actor")
+
+
+def audit_event_list_for_actor(*, user: User) -> QuerySet[AuditEvent]:
+    """The events `user` performed themselves (a freelancer's own trail), whichever organisation they concern."""
+    if not user.is_authenticated:
+        return AuditEvent.objects.none()
+    return AuditEvent.objects.filter(actor_id=user.pk)

@@ -8,8 +8,10 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from django.contrib.postgres.search import SearchQuery
 from django.db.models import Case, Count, Exists, OuterRef, Prefetch, Q, QuerySet, Value, When, prefetch_related_objects
 
 from accounts.models import Membership, Organization
@@ -94,6 +96,46 @@ def talent_profile_get_for_viewer(*, user_id: int, viewer: User) -> TalentProfil
         _profile_detail_queryset()
         .filter(talent_profile_visibility_filter(viewer=viewer), user__is_active=True)
         .get(user_id=user_id)
+    )
+
+
+def talent_profile_search(
+    *,
+    viewer: User,
+    query: str = "",
+    skill_ids: list[int] | None = None,
+    country: str | None = None,
+    currency: str | None = None,
+    min_rate: Decimal | None = None,
+    max_rate: Decimal | None = None,
+) -> QuerySet[TalentProfile]:
+    """Active freelancers' profiles `viewer` may see, matching the text `query` (headline and bio, or a part of
+    the name), having every skill in `skill_ids`, and the country, currency and hourly-rate filters; newest first,
+    with the skills prefetched (a fixed number of queries)."""
+    profiles = TalentProfile.objects.filter(talent_profile_visibility_filter(viewer=viewer), user__is_active=True)
+    query = (query or "").strip()
+    if query:
+        search = SearchQuery(query, search_type="websearch", config="english")
+        profiles = profiles.filter(Q(search_vector=search) | Q(user__full_name__icontains=query))
+    if skill_ids:
+        profiles = profiles.filter(skill_ids__contains=sorted(set(skill_ids)))
+    if country:
+        profiles = profiles.filter(country=country.upper())
+    if currency:
+        profiles = profiles.filter(currency=currency.upper())
+    if min_rate is not None:
+        profiles = profiles.filter(hourly_rate__gte=min_rate)
+    if max_rate is not None:
+        profiles = profiles.filter(hourly_rate__lte=max_rate)
+    return (
+        profiles.select_related("user")
+        .prefetch_related(
+            Prefetch(
+                "profile_skills",
+                queryset=ProfileSkill.objects.select_related("skill").order_by("-level", "skill__name"),
+            )
+        )
+        .order_by("-id")
     )
 
 
@@ -188,6 +230,47 @@ def vendor_organization_search(*, query: str, limit: int = 6) -> list[Organizati
     if exact:
         return exact
     return list(vendors.filter(name__icontains=query).order_by("name")[:limit])
+
+
+def vendor_search(
+    *,
+    user: User,
+    query: str = "",
+    skill_ids: list[int] | None = None,
+    country: str | None = None,
+    serves_country: str | None = None,
+) -> QuerySet[Organization]:
+    """Vendor firms (for anyone signed in) whose name, headline or description contains `query`, with every
+    capability in `skill_ids`, based in `country` and serving `serves_country`; newest first, each with its
+    profile (None until the firm fills it in) and capabilities (a fixed number of queries)."""
+    if not user.is_authenticated:
+        return Organization.objects.none()
+    vendors = Organization.objects.filter(kind=Organization.Kind.VENDOR)
+    query = (query or "").strip()
+    if query:
+        vendors = vendors.filter(
+            Q(name__icontains=query)
+            | Q(vendor_profile__headline__icontains=query)
+            | Q(vendor_profile__description__icontains=query)
+        )
+    for skill_id in sorted(set(skill_ids or [])):
+        vendors = vendors.filter(
+            Exists(VendorCapability.objects.filter(vendor__organization_id=OuterRef("pk"), skill_id=skill_id))
+        )
+    if country:
+        vendors = vendors.filter(country=country.upper())
+    if serves_country:
+        vendors = vendors.filter(vendor_profile__countries_served__contains=[serves_country.upper()])
+    return (
+        vendors.select_related("vendor_profile")
+        .prefetch_related(
+            Prefetch(
+                "vendor_profile__vendor_capabilities",
+                queryset=VendorCapability.objects.select_related("skill").order_by("-level", "skill__name"),
+            )
+        )
+        .order_by("-id")
+    )
 
 
 def vendor_name_list(*, limit: int = 500) -> list[str]:
