@@ -86,6 +86,14 @@ STAFF_GROUP_PERMISSIONS: dict[str, list[str]] = {
         "billing.view_invoiceline",
         "billing.view_creditnote",
         "billing.view_payout",
+        # Partner API: create an organisation's key for it and revoke keys (add_apikey, through the services; the
+        # key itself is never shown again), see webhook subscriptions and deliveries and replay a delivery.
+        "accounts.view_apikey",
+        "accounts.add_apikey",
+        "accounts.view_webhooksubscription",
+        "accounts.view_webhookdelivery",
+        "accounts.change_webhookdelivery",
+        "accounts.view_webhookattempt",
     ],
 }
 
