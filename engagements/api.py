@@ -17,7 +17,7 @@ from typing import Any
 import django_filters
 from django.db import transaction
 from django.db.models import QuerySet
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import generics, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -344,8 +344,18 @@ class MilestoneReleaseApi(APIView):
 # --- timesheets and time entries ----------------------------------------------------------------------------------
 
 
+@extend_schema_field({"type": "string", "pattern": r"^\d{2}:\d{2}$", "example": "09:00"})
+class ClockTimeField(serializers.TimeField):
+    """A wall-clock time as "HH:MM" (JSON Schema's "time" format would demand a UTC offset)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format="%H:%M", **kwargs)
+
+
 class TimeEntryOutputSerializer(serializers.ModelSerializer):
     timesheet_id = serializers.IntegerField(read_only=True)
+    start_time = ClockTimeField(read_only=True)
+    evidence_url = serializers.CharField(read_only=True, help_text="A ticket, commit or document, or empty.")
 
     class Meta:
         model = TimeEntry

@@ -341,8 +341,8 @@ def test_the_worker_logs_several_entries_in_one_request(hire) -> None:
         (row["timesheet_id"], row["work_date"], row["start_time"], row["hours"], row["description"])
         for row in response.json()["entries"]
     ] == [
-        (timesheet.pk, MONDAY.isoformat(), "09:00:00", "3.50", "API work"),
-        (timesheet.pk, (MONDAY + timedelta(days=1)).isoformat(), "13:15:00", "1.25", "Reviews"),
+        (timesheet.pk, MONDAY.isoformat(), "09:00", "3.50", "API work"),
+        (timesheet.pk, (MONDAY + timedelta(days=1)).isoformat(), "13:15", "1.25", "Reviews"),
     ]
     assert response.json()["entries"][0]["evidence_url"] == "https://github.com/acme/app/pull/42"
 
