@@ -1,5 +1,6 @@
-"""What the engagements API modules share: the throttle scope, bulk writes that save all items or none (each
-item's field errors come back at its index), the output shapes of the parties and the gig, and clock times."""
+"""What the engagements API modules share: their API key scope area, bulk writes that save all items or none (each
+item's field errors come back at its index), the output shapes of the parties and the gig, and clock times.
+"""
 
 from __future__ import annotations
 
