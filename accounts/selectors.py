@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 from django.db.models import Model, Prefetch, Q, QuerySet
 
 from accounts.models import (
+    ApiKey,
     Membership,
     Organization,
     User,
@@ -157,6 +158,28 @@ def _next_steps(*, user: User, context: UserContext, profile: Any) -> list[dict[
             }
         ]
     return []
+
+
+# --- API keys -----------------------------------------------------------------------------------------------------
+
+
+def api_key_list_for_owner(*, user: User, organization_id: int | None = None) -> QuerySet[ApiKey]:
+    """The API keys of `organization_id` or, without an organisation, the user's own (a freelancer's); newest
+    first, with who created and revoked each. The caller has checked that `user` manages that owner."""
+    keys = ApiKey.objects.select_related("created_by", "revoked_by").order_by("-created_at", "-pk")
+    if organization_id is not None:
+        return keys.filter(organization_id=organization_id)
+    return keys.filter(organization__isnull=True, user=user)
+
+
+def api_key_get_for_manager(*, key_id: int, user: User) -> ApiKey:
+    """A key of an organisation `user` owns or administers, or the user's own if they are a freelancer;
+    ApiKey.DoesNotExist (→ 404) for any other."""
+    managed = Membership.objects.filter(user=user, role__in=Membership.MANAGER_ROLES).values("organization_id")
+    mine = Q(organization_id__in=managed)
+    if user_is_freelancer(user=user):
+        mine |= Q(organization__isnull=True, user=user)
+    return ApiKey.objects.filter(mine).get(pk=key_id)
 
 
 # --- outgoing webhooks --------------------------------------------------------------------------------------------

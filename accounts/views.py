@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import F, Q, QuerySet, Window
+from django.db.models import F, Window
 from django.db.models.functions import RowNumber
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -34,12 +34,13 @@ from accounts.models import (
     WEBHOOK_EVENT_TYPES,
     ApiKey,
     Organization,
-    User,
     WebhookDelivery,
     WebhookSubscription,
 )
 from accounts.selectors import (
     UserContext,
+    api_key_get_for_manager,
+    api_key_list_for_owner,
     user_context,
     user_is_freelancer,
     webhook_delivery_list_for_user,
@@ -155,16 +156,10 @@ def _confirm(
 
 
 # --- API keys --------------------------------------------------------------------------------------------------------
-def _api_keys(*, owner: ApiOwner, user: User) -> QuerySet[ApiKey]:
-    """The owner's keys, newest first (the owner is one the user manages: _owner_and_options checked it)."""
-    keys = ApiKey.objects.select_related("created_by", "revoked_by").order_by("-created_at", "-pk")
-    if owner.organization is not None:
-        return keys.filter(organization=owner.organization)
-    return keys.filter(organization__isnull=True, user=user)
-
-
 def _keys_context(request: AuthenticatedHttpRequest, owner: ApiOwner, **extra: Any) -> dict[str, Any]:
-    return {"owner": owner, "keys": list(_api_keys(owner=owner, user=request.user)), "now": timezone.now(), **extra}
+    # The owner is one the user manages: _owner_and_options checked it.
+    keys = api_key_list_for_owner(user=request.user, organization_id=owner.organization_id)
+    return {"owner": owner, "keys": list(keys), "now": timezone.now(), **extra}
 
 
 @login_required
@@ -206,16 +201,9 @@ def api_key_create(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 def _managed_key(request: AuthenticatedHttpRequest, key_id: int) -> tuple[ApiKey, ApiOwner]:
-    """A key of one of the owners the user manages; ApiKey.DoesNotExist (→ 404) for any other."""
-    options = _owner_options(request)
-    mine = Q(pk__in=[])
-    organization_ids = [option.organization_id for option in options if option.organization_id is not None]
-    if organization_ids:
-        mine |= Q(organization_id__in=organization_ids)
-    if any(option.key == ME for option in options):
-        mine |= Q(organization__isnull=True, user=request.user)
-    key = ApiKey.objects.filter(mine).get(pk=key_id)
-    owner = next(option for option in options if option.organization_id == key.organization_id)
+    """A key of one of the owners the user manages, with that owner; ApiKey.DoesNotExist (→ 404) for any other."""
+    key = api_key_get_for_manager(key_id=key_id, user=request.user)
+    owner = next(option for option in _owner_options(request) if option.organization_id == key.organization_id)
     return key, owner
 
 
