@@ -1,7 +1,7 @@
 """Partner API of accounts: webhook subscriptions and their deliveries (scope area "webhooks").
 
 An organisation's key manages that organisation's subscriptions; a freelancer's key the freelancer's own. The
-signing secret is in the response of the create call only. Views translate: the services in accounts/webhooks.py
+signing secret is in the response of the create call only. Views translate: the services in accounts/webhooks/
 decide, the selectors in accounts/selectors.py scope what a caller sees.
 """
 

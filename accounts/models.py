@@ -197,7 +197,7 @@ class ApiKey(TimeStampedModel):
 
 # --- outgoing webhooks ---------------------------------------------------------------------------------------------
 
-# The events a subscription may ask for (accounts/webhooks.py derives each from the audit trail).
+# The events a subscription may ask for (accounts/webhooks/ derives each from the audit trail).
 WEBHOOK_EVENT_TYPES = {
     "gig.published": "A gig was published and is open for bids.",
     "bid.created": "A bid was placed on one of your gigs.",

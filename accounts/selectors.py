@@ -164,11 +164,14 @@ def _next_steps(*, user: User, context: UserContext, profile: Any) -> list[dict[
 
 
 def api_key_list_for_owner(*, user: User, organization_id: int | None = None) -> QuerySet[ApiKey]:
-    """The API keys of `organization_id` or, without an organisation, the user's own (a freelancer's); newest
-    first, with who created and revoked each. The caller has checked that `user` manages that owner."""
+    """The API keys of `organization_id` if `user` owns or administers it, or, without an organisation, the
+    user's own (a freelancer's); newest first, with who created and revoked each. Nothing for anyone else."""
     keys = ApiKey.objects.select_related("created_by", "revoked_by").order_by("-created_at", "-pk")
     if organization_id is not None:
-        return keys.filter(organization_id=organization_id)
+        managed = Membership.objects.filter(
+            user=user, organization_id=organization_id, role__in=Membership.MANAGER_ROLES
+        ).values("organization_id")
+        return keys.filter(organization_id__in=managed)
     return keys.filter(organization__isnull=True, user=user)
 
 

@@ -126,6 +126,7 @@ def seed_compliance_demo(*, rng: random.Random) -> dict[str, int]:
                 note="Defined deliverables and the freelancer's own tools; reviewed with the client.",
             )
             signed += 1
+    _hires_waiting_for_classification(reviewer_queue_size=2)
     # Screening: everyone with a profile or a firm, against the bundled list (hits go to the review queue).
     lookalikes = _screening_lookalikes()
     for user_id in User.objects.filter(talent_profile__isnull=False).values_list("pk", flat=True):
@@ -135,6 +136,40 @@ def seed_compliance_demo(*, rng: random.Random) -> dict[str, int]:
     for organization_id in Organization.objects.values_list("pk", flat=True):
         screening_run(organization_id=organization_id)
     return _counts()
+
+
+def _hires_waiting_for_classification(*, reviewer_queue_size: int) -> int:
+    """Clients hire on a couple of open hourly gigs now: full time and open-ended, so each new contract waits in
+    pending_compliance for ops to sign off its high-risk classification (the review queue's third kind of item)."""
+    from compliance.services.checks import classification_assess
+    from marketplace.models import Bid, Gig
+    from marketplace.services.bids import bid_accept
+
+    waiting = 0
+    bids = (
+        Bid.objects.filter(
+            status=Bid.Status.SUBMITTED,
+            gig__kind=Gig.Kind.HOURLY,
+            gig__status=Gig.Status.OPEN,
+            freelancer__isnull=False,
+        )
+        .select_related("gig")
+        .order_by("gig_id", "pk")
+    )
+    hired_gigs: set[int] = set()
+    for bid in bids:
+        if waiting == reviewer_queue_size:
+            break
+        if bid.gig_id in hired_gigs:
+            continue
+        owner = Membership.objects.filter(organization_id=bid.gig.organization_id, role="owner").first()
+        if owner is None:
+            continue
+        contract = bid_accept(bid_id=bid.pk, by=owner.user)
+        hired_gigs.add(bid.gig_id)
+        if classification_assess(contract=contract).status == ClassificationAssessment.Status.PENDING:
+            waiting += 1
+    return waiting
 
 
 def _screening_lookalikes() -> list[int]:

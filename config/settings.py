@@ -390,7 +390,7 @@ SLA_EVALUATION_GRACE_DAYS = env.int("SLA_EVALUATION_GRACE_DAYS", default=3)
 SANCTIONS_MATCH_THRESHOLD = env.float("SANCTIONS_MATCH_THRESHOLD", default=0.6)
 # No payouts for this long after a payee's bank details or sign-in email change (account-takeover protection).
 PAYOUT_HOLD_HOURS = env.int("PAYOUT_HOLD_HOURS", default=72)
-# Outgoing webhooks go only to https URLs on public addresses (accounts/webhooks.py); development may send them to
+# Outgoing webhooks go only to https URLs on public addresses (accounts/webhooks/); development may send them to
 # http:// and private or loopback addresses (a receiver on the same machine). Never true in production.
 WEBHOOKS_ALLOW_PRIVATE_URLS = DEBUG
 

@@ -11,6 +11,13 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
 
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"nav_role": None, "nav_organization": None, "site_name": "Tandem"}
+        return {"nav_role": None, "nav_organization": None, "nav_manages_integrations": False, "site_name": "Tandem"}
     context = user_context(user=user, session=request.session)
-    return {"nav_role": context.role, "nav_organization": context.organization, "site_name": "Tandem"}
+    # API keys and webhooks: an organisation's owners and admins, or a freelancer for themselves.
+    manages = context.role == "freelancer" or (context.membership is not None and context.membership.can_manage)
+    return {
+        "nav_role": context.role,
+        "nav_organization": context.organization,
+        "nav_manages_integrations": manages,
+        "site_name": "Tandem",
+    }

@@ -33,7 +33,7 @@ def audit_seal() -> int:
     if sealed:
         from accounts.tasks import webhooks_dispatch
 
-        webhooks_dispatch.delay()  # webhooks are derived from sealed events (accounts/webhooks.py)
+        webhooks_dispatch.delay()  # webhooks are derived from sealed events (accounts/webhooks/)
     return sealed
 
 

@@ -467,10 +467,13 @@ def test_the_navigation_links_to_the_settings_for_organisations_and_freelancers(
     freelancer_html = _html(client.get("/dashboard/"))
     client.force_login(UserFactory())
     nobody_html = _html(client.get("/dashboard/"))
+    client.force_login(MembershipFactory(role="member").user)
+    member_html = _html(client.get("/dashboard/"))
 
     assert f'href="{SETTINGS_URL}"' in org_html
     assert f'href="{SETTINGS_URL}"' in freelancer_html
     assert f'href="{SETTINGS_URL}"' not in nobody_html
+    assert f'href="{SETTINGS_URL}"' not in member_html  # a plain member manages no keys: no link to a 403
 
 
 # --- ops admin -------------------------------------------------------------------------------------------------------

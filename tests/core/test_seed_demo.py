@@ -4,7 +4,7 @@ import pytest
 from django.core.management import call_command
 
 from accounts.models import Membership, Organization, User
-from compliance.models import ScreeningHit
+from compliance.models import ClassificationAssessment, ScreeningHit
 from engagements.models import Contract, Milestone, Timesheet
 from marketplace.models import Bid, Gig, Match, Review
 from talent.models import ProfileSkill, Skill, TalentProfile
@@ -62,6 +62,10 @@ def test_seed_demo_loads_realistic_volumes_once_and_every_admin_page_renders_the
     assert "Obsidian Harbor Shipping Ltd" in set(
         hits.filter(organization__isnull=False).values_list("screened_name", flat=True)
     )
+    # Two fresh hourly hires wait in pending_compliance for ops to sign off their high-risk classification.
+    waiting = ClassificationAssessment.objects.filter(status="pending", risk="high")
+    assert waiting.count() == 2
+    assert set(waiting.values_list("contract__status", flat=True)) == {"pending_compliance"}
     demo = User.objects.get(email="client@tandem.test")
     assert demo.check_password("tandem-demo-2026")
     assert demo.memberships.get().organization.kind == "client"
