@@ -194,3 +194,15 @@ def payee_earnings_by_week(*, accounts: Iterable[LedgerAccount], since: datetime
         .annotate(credited=Sum("amount"))
         .order_by("week", "currency")
     )
+
+
+def payout_totals_by_status() -> list[dict[str, Any]]:
+    """(status, currency, count, amount) rows over every payout, for the ops overview: one grouped query,
+    ordered by status then currency. Unscoped: the caller checks that the user may see payouts."""
+    rows = (
+        Payout.objects.order_by()
+        .values("status", "currency")
+        .annotate(count=Count("id"), amount=Sum("amount"))
+        .order_by("status", "currency")
+    )
+    return [dict(row) for row in rows]

@@ -4,9 +4,12 @@ partner API makes: whose checklist a caller sees, and the requirement catalogue.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING
 
-from django.db.models import QuerySet
+from django.db.models import Count, Min, QuerySet
+from django.db.models.functions import Coalesce
 
 from compliance.gate import (
     Party,
@@ -21,8 +24,10 @@ if TYPE_CHECKING:
     from accounts.models import User
 
 __all__ = [
+    "ReviewQueueSummary",
     "checklist_for",
     "compliance_party_for",
+    "compliance_review_queue_summaries",
     "contract_activation_blockers",
     "payout_blockers",
     "requirement_list",
@@ -63,3 +68,38 @@ def compliance_party_for(*, user: User, organization_id: int | None) -> Party:
 def requirement_list() -> QuerySet[Requirement]:
     """The active requirement catalogue (what may be asked of freelancers and vendor firms, and when)."""
     return Requirement.objects.filter(is_active=True)
+
+
+# --- ops overview: the review queues, counted -------------------------------------------------------------------
+@dataclass(frozen=True)
+class ReviewQueueSummary:
+    """How many items wait in one ops review queue, and since when the oldest has waited."""
+
+    count: int
+    oldest_at: datetime | None
+
+
+def compliance_review_queue_summaries() -> dict[str, ReviewQueueSummary]:
+    """The four queues ops work in the admin — documents waiting for review, open screening hits, classification
+    assessments waiting for sign-off, erasure requests to confirm — each counted in PostgreSQL (one aggregate
+    query per queue, whatever their size). Keys: "documents", "screening_hits", "assessments", "erasures".
+
+    For staff pages: unscoped; the caller checks that the user may see each queue. A document appealed after a
+    rejection waits since its appeal."""
+    from compliance.models import ClassificationAssessment, ComplianceDocument, ErasureRequest, ScreeningHit
+
+    queues = {
+        "documents": ComplianceDocument.objects.filter(status=ComplianceDocument.Status.SUBMITTED).aggregate(
+            count=Count("id"), oldest_at=Min(Coalesce("appealed_at", "created_at"))
+        ),
+        "screening_hits": ScreeningHit.objects.filter(status=ScreeningHit.Status.PENDING).aggregate(
+            count=Count("id"), oldest_at=Min("created_at")
+        ),
+        "assessments": ClassificationAssessment.objects.filter(
+            status=ClassificationAssessment.Status.PENDING
+        ).aggregate(count=Count("id"), oldest_at=Min("created_at")),
+        "erasures": ErasureRequest.objects.filter(status=ErasureRequest.Status.REQUESTED).aggregate(
+            count=Count("id"), oldest_at=Min("requested_at")
+        ),
+    }
+    return {key: ReviewQueueSummary(count=row["count"], oldest_at=row["oldest_at"]) for key, row in queues.items()}

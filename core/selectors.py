@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING
 
-from django.db.models import QuerySet
+from django.db.models import Count, Min, QuerySet
 
 from core.models import AuditEvent
 
@@ -25,3 +27,28 @@ def audit_event_list_for_actor(*, user: User) -> QuerySet[AuditEvent]:
     if not user.is_authenticated:
         return AuditEvent.objects.none()
     return AuditEvent.objects.filter(actor_id=user.pk)
+
+
+@dataclass(frozen=True)
+class AuditChainHealth:
+    """Events recorded but not yet chained by audit_seal, and where the chain has got to."""
+
+    pending_count: int
+    oldest_pending_at: datetime | None
+    newest_sequence: int | None
+    newest_sequenced_at: datetime | None  # when the newest chained event was recorded
+
+
+def audit_chain_health() -> AuditChainHealth:
+    """The audit chain at a glance, for the ops overview: two small queries, one on the partial index of pending
+    events, one on the unique sequence index. Unscoped: the caller checks that the user may read the trail."""
+    pending = AuditEvent.objects.filter(sequence__isnull=True).aggregate(count=Count("id"), oldest_at=Min("created_at"))
+    newest = (
+        AuditEvent.objects.filter(sequence__isnull=False).order_by("-sequence").values("sequence", "created_at").first()
+    )
+    return AuditChainHealth(
+        pending_count=pending["count"],
+        oldest_pending_at=pending["oldest_at"],
+        newest_sequence=newest["sequence"] if newest else None,
+        newest_sequenced_at=newest["created_at"] if newest else None,
+    )

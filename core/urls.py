@@ -1,6 +1,6 @@
 from django.urls import path
 
-from core import views
+from core import views, views_ops
 
 app_name = "core"
 
@@ -8,4 +8,5 @@ urlpatterns = [
     path("", views.landing, name="landing"),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("health/", views.health, name="health"),
+    path("ops/", views_ops.ops_overview, name="ops_overview"),
 ]

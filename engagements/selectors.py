@@ -3,12 +3,21 @@ freelancer, or members of the vendor firm); to nobody else (DoesNotExist → 404
 
 from __future__ import annotations
 
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 
 from accounts.models import Membership
-from engagements.models import Contract, Milestone, SLAEvaluation, SLAMeasurement, StatementOfWork, Timesheet
+from engagements.models import (
+    Contract,
+    Milestone,
+    SLABreach,
+    SLAEvaluation,
+    SLAMeasurement,
+    StatementOfWork,
+    Timesheet,
+)
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -210,3 +219,28 @@ def timesheet_get(*, timesheet_id: int, user: User) -> Timesheet:
 def sla_measurement_list(*, sow: StatementOfWork) -> QuerySet[SLAMeasurement]:
     """Every measurement of the SOW, latest month first (the caller checked access)."""
     return SLAMeasurement.objects.filter(sow=sow).order_by("-period", "metric")
+
+
+# --- ops overview: SLA breaches across every SOW ---------------------------------------------------------------
+def sla_breach_counts_by_month(*, since: date) -> dict[date, int]:
+    """Breaches per evaluated month from `since` (the first of a month) on, across every SOW: one grouped query.
+    Months without a breach are absent. Unscoped: the caller checks that the user may see breaches."""
+    rows = (
+        SLABreach.objects.filter(period__gte=since)
+        .order_by()
+        .values("period")
+        .annotate(count=Count("id"))
+        .values_list("period", "count")
+    )
+    return dict(rows)
+
+
+def sow_list_most_breached(*, since: date, limit: int = 5) -> QuerySet[StatementOfWork]:
+    """The statements of work with the most breaches from `since` on (each with `breach_count` and
+    `last_breach_period`), most first, at most `limit`. Unscoped: for staff pages."""
+    return (
+        StatementOfWork.objects.filter(breaches__period__gte=since)
+        .annotate(breach_count=Count("breaches"), last_breach_period=Max("breaches__period"))
+        .select_related("organization", "vendor")
+        .order_by("-breach_count", "-last_breach_period", "title", "pk")[:limit]
+    )
