@@ -130,3 +130,13 @@ def test_newcomers_get_a_bounded_boost(skills) -> None:
     assert by_id[newcomer.user_id].factors["newcomer_boost"] == "0.05"
     assert by_id[veteran.user_id].factors["newcomer_boost"] == "0"
     assert Decimal(by_id[veteran.user_id].factors["rating"]["value"]) > Decimal("0.9")
+
+
+def test_factor_names_read_as_words() -> None:
+    from marketplace.templatetags.matching import factor_label
+
+    assert [factor_label(name) for name in ("newcomer_boost", "rate", "exposure_penalty")] == [
+        "Newcomer boost",
+        "Rate",
+        "Exposure penalty",
+    ]
