@@ -14,7 +14,6 @@ from playwright.sync_api import Page
 from accounts.models import Membership, User
 from engagements.models import Contract
 from tests.api_world import build_world
-from tests.factories import UserFactory
 
 AXE = Path(__file__).resolve().parents[2] / "static" / "vendor" / "axe-core" / "axe.min.js"
 BLOCKING = {"serious", "critical"}
@@ -64,7 +63,9 @@ def test_main_pages_of_every_role_have_no_serious_accessibility_violations(new_p
     client_user = Membership.objects.get(organization=world.alpha, role=Membership.Role.OWNER).user
     freelancer = User.objects.get(pk=ids["freelancer_id"])
     vendor_user = Membership.objects.get(organization_id=ids["vendor_id"]).user
-    staff = UserFactory(is_staff=True, is_superuser=True)
+    staff = User.objects.create_user(
+        email="ops-a11y@example.com", full_name="Ops Reviewer", is_staff=True, is_superuser=True
+    )
     hourly = Contract.objects.get(pk=ids["contract_id"])
     gig_id = hourly.gig_id
     pages_by_role: list[tuple[User | None, list[str]]] = [
