@@ -219,37 +219,12 @@ class TaskUnitOutputSerializer(serializers.ModelSerializer):
 _CLIENT_VIEW = {"client_view": True}
 
 
-def _storable_json(value: Any) -> Any:
-    """JSON that PostgreSQL's jsonb can hold: no NUL character in any text or key."""
-    if isinstance(value, str) and "\x00" in value:
-        raise serializers.ValidationError("Text may not contain NUL characters.")
-    if isinstance(value, dict):
-        for key, item in value.items():
-            _storable_json(key)
-            _storable_json(item)
-    elif isinstance(value, list):
-        for item in value:
-            _storable_json(item)
-    return value
-
-
-PAYLOAD_KEY_MAX_LENGTH = 200  # the batch keeps the payload's keys as its columns, each up to 200 characters
-
-
 class TaskUnitInputSerializer(serializers.Serializer):
     id = serializers.CharField(max_length=TaskUnit.EXTERNAL_ID_MAX_LENGTH, help_text="Your own id for the unit.")
     payload = serializers.DictField(help_text="What the worker sees: one key per column (names up to 200 characters).")
     gold_answer = serializers.JSONField(
         required=False, allow_null=True, help_text="A known answer makes this a gold unit that scores accuracy."
     )
-
-    def validate_payload(self, payload: dict[str, Any]) -> dict[str, Any]:
-        if any(len(key) > PAYLOAD_KEY_MAX_LENGTH for key in payload):
-            raise serializers.ValidationError(f"Name each key in at most {PAYLOAD_KEY_MAX_LENGTH} characters.")
-        return dict(_storable_json(payload))
-
-    def validate_gold_answer(self, gold_answer: Any) -> Any:
-        return _storable_json(gold_answer)
 
 
 class TaskUnitsImportInputSerializer(serializers.Serializer):
@@ -392,9 +367,6 @@ class WorkerTaskBatchOutputSerializer(serializers.ModelSerializer):
 
 class TaskUnitSubmitInputSerializer(serializers.Serializer):
     result = serializers.JSONField(help_text="The answer: one of the batch's answer options, or free text or JSON.")
-
-    def validate_result(self, result: Any) -> Any:
-        return _storable_json(result)
 
 
 class WorkerTaskBatchListApi(generics.ListAPIView):

@@ -42,6 +42,29 @@ class _ParsedUnit:
     is_gold: bool = False
 
 
+# Each payload key becomes one of the batch's columns (TaskBatch.payload_columns: up to 200 characters each).
+PAYLOAD_KEY_MAX_LENGTH = 200
+
+
+def _contains_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_contains_nul(key) or _contains_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_contains_nul(item) for item in value)
+    return False
+
+
+def _storage_problem(payload: dict[str, Any], gold: Any) -> str | None:
+    """What PostgreSQL could not store, said as the row's problem (instead of failing the whole upload)."""
+    if any(len(str(key)) > PAYLOAD_KEY_MAX_LENGTH for key in payload):
+        return f"a payload key is longer than {PAYLOAD_KEY_MAX_LENGTH} characters: name each column in fewer."
+    if _contains_nul(payload) or _contains_nul(gold):
+        return "contains a NUL character (\\0), which can't be stored: remove it."
+    return None
+
+
 class _RowErrors:
     """Collects 'Row N: ...' messages while the whole file is checked."""
 
@@ -60,7 +83,9 @@ class _RowErrors:
             self.add(row, "the “id” is missing: every unit needs an id.")
             return None
         external_id = str(raw).strip()
-        if not external_id:
+        if "\x00" in external_id:
+            self.add(row, "the id contains a NUL character (\\0): remove it.")
+        elif not external_id:
             self.add(row, "the “id” is empty: every unit needs an id.")
         elif len(external_id) > TaskUnit.EXTERNAL_ID_MAX_LENGTH:
             self.add(row, f"the id is longer than {TaskUnit.EXTERNAL_ID_MAX_LENGTH} characters.")
@@ -160,6 +185,10 @@ def _parse_csv(text: str, errors: _RowErrors) -> list[_ParsedUnit]:
         if not any(value.strip() for value in payload.values()):
             errors.add(row_number, "has no data besides its id: fill in at least one column.")
             continue
+        unstorable = _storage_problem(payload, record[gold_index] if gold_index is not None else None)
+        if unstorable:
+            errors.add(row_number, unstorable)
+            continue
         unit = _ParsedUnit(row=row_number, external_id=external_id or "", payload=payload)
         gold_text = record[gold_index].strip() if gold_index is not None else ""
         if gold_text:
@@ -205,6 +234,10 @@ def _parse_jsonl(text: str, errors: _RowErrors) -> list[_ParsedUnit]:
         gold = item.get("gold_answer")
         if gold is not None and (gold == "" or gold == {} or gold == []):
             errors.add(row_number, "the “gold_answer” is empty: leave it out for a regular unit.")
+            continue
+        unstorable = _storage_problem(payload, gold)
+        if unstorable:
+            errors.add(row_number, unstorable)
             continue
         units.append(_ParsedUnit(row_number, external_id or "", payload, gold_answer=gold, is_gold=gold is not None))
     return units

@@ -325,6 +325,12 @@ def _clean_result(batch: TaskBatch, result: Any) -> Any:
         raise ApplicationError(
             "Enter your answer before submitting.", code="empty_result", field_errors={"answer": ["Enter an answer."]}
         )
+    if "\\u0000" in json.dumps(result):  # PostgreSQL's jsonb cannot hold a NUL character
+        raise ApplicationError(
+            "Your answer contains a NUL character (\\0): remove it.",
+            code="invalid_result",
+            field_errors={"answer": ["Remove the NUL character."]},
+        )
     if len(json.dumps(result)) > RESULT_MAX_CHARS:
         raise ApplicationError(
             f"Your answer is too long: keep it under {RESULT_MAX_CHARS:,} characters.",

@@ -665,10 +665,10 @@ def test_units_the_database_cannot_hold_are_refused_before_the_import() -> None:
 
     assert response.status_code == 400
     assert _problem(response)["errors"] == {
-        "units": {
-            "0": {"payload": ["Name each key in at most 200 characters."]},
-            "1": {"payload": ["Text may not contain NUL characters."]},
-        }
+        "units": [
+            "Row 1: a payload key is longer than 200 characters: name each column in fewer.",
+            "Row 2: contains a NUL character (\\0), which can't be stored: remove it.",
+        ]
     }
     assert not batch.units.exists()
 

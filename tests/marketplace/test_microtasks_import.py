@@ -230,3 +230,27 @@ def test_a_closed_batch_takes_no_new_units() -> None:
 
     assert (error.code, error.status) == ("batch_closed", 409)
     assert not TaskUnit.objects.exists()
+
+
+def test_values_the_database_cannot_hold_are_row_problems_not_a_server_error() -> None:
+    batch = make_batch()
+    content = "\n".join(
+        [
+            '{"id": "a", "payload": {"text": "nul \\u0000 inside"}}',  # 1
+            json.dumps({"id": "b", "payload": {"k" * 201: "long column name"}}),  # 2
+            '{"id": "c", "payload": {"text": "fine"}, "gold_answer": "\\u0000"}',  # 3
+            '{"id": "d\\u0000", "payload": {"text": "fine"}}',  # 4
+        ]
+    )
+
+    error = _import_errors(batch, "units.jsonl", content)
+
+    assert error.field_errors["file"] == [
+        "Row 1: contains a NUL character (\\0), which can't be stored: remove it.",
+        "Row 2: a payload key is longer than 200 characters: name each column in fewer.",
+        "Row 3: contains a NUL character (\\0), which can't be stored: remove it.",
+        "Row 4: the id contains a NUL character (\\0): remove it.",
+    ]
+    assert not batch.units.exists()
+    csv_error = _import_errors(batch, "units.csv", "id,text\nx,nul \x00 inside\n")  # refused as it is read
+    assert "unreadable byte" in csv_error.field_errors["file"][0]

@@ -379,6 +379,18 @@ def test_submit_stores_the_result_and_ends_the_lease() -> None:
     assert _audit_actions(unit) == ["task_unit.claimed", "task_unit.submitted"]
 
 
+def test_a_free_answer_with_a_nul_character_is_refused_with_a_message() -> None:
+    batch = make_batch(units=1)
+    worker = make_worker()
+    unit = task_unit_claim_next(batch_id=batch.pk, worker=worker)
+
+    with pytest.raises(ApplicationError, match="NUL character"):
+        task_unit_submit(unit_id=unit.pk, worker=worker, result={"label": "ok\x00"})
+
+    unit.refresh_from_db()
+    assert (unit.status, unit.result) == ("leased", None)
+
+
 def test_submit_after_the_lease_ran_out_is_refused_and_changes_nothing() -> None:
     batch = make_batch(units=1, time_limit_minutes=3)
     worker = make_worker()
