@@ -214,6 +214,7 @@ LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+FORMAT_MODULE_PATH = ["config.formats"]  # "22 Nov 2026, 14:30" on every page
 
 # --- Static files ----------------------------------------------------------------------------------------------
 STATIC_URL = "static/"

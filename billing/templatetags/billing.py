@@ -21,7 +21,8 @@ _CACHE_KEY = "billing_fee_rates"
 
 @register.filter
 def money(amount: Any, currency: str = "") -> str:
-    """1234.5 + "USD" → "1,234.50 USD": rounded to the currency's minor unit, grouped, never a float."""
+    """1234.5 + "USD" → "1,234.50 USD": rounded to the currency's minor unit, grouped, never a float; a negative
+    amount (a credit line) with a typographic minus, "−500.00 USD", as the credit columns write it."""
     if amount is None or amount == "":
         return ""
     try:
@@ -30,7 +31,7 @@ def money(amount: Any, currency: str = "") -> str:
             value = quantize(value, currency)
     except (InvalidOperation, ApplicationError):
         return str(amount)
-    text = intcomma(value)
+    text = str(intcomma(value)).replace("-", "\u2212", 1)
     return f"{text} {currency}" if currency else str(text)
 
 

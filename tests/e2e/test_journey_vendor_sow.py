@@ -124,7 +124,7 @@ def test_a_vendor_sow_is_signed_measured_evaluated_and_credited(page: Page, new_
     buyer.goto("/billing/")
     buyer.get_by_role("link", name=invoice.number).click()
     credit_row = buyer.locator("tr").filter(has_text=f"SLA credits for {month:%B %Y} (1 missed)")
-    expect(credit_row).to_contain_text("-500.00 USD")
+    expect(credit_row).to_contain_text("−500.00 USD")
     expect(
         buyer.locator("tr").filter(has_text=f"Tier-1 customer support — monthly fee, {month:%B %Y}")
     ).to_contain_text("10,000.00 USD")
