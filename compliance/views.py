@@ -221,7 +221,8 @@ def _item_response(
     status: int,
     **forms: Any,
 ) -> HttpResponse:
-    """htmx: the requirement's card (200, so htmx swaps it in, errors and all); otherwise the whole page."""
+    """htmx: the requirement's card (200, so htmx swaps it in, errors and all) and the summary above the cards
+    (swapped out of band: what is met and what still blocks contracts and payouts); otherwise the whole page."""
     context = _checklist_context(request, owner, options, **forms)
     if _is_htmx(request):
         item = next((item for item in context["items"] if item.requirement.pk == requirement_id), None)
@@ -229,7 +230,10 @@ def _item_response(
             response = render(request, "compliance/checklist.html", context)
             response["HX-Retarget"] = "body"
             return response
-        return render(request, "compliance/checklist.html#item", {**context, "item": item})
+        response = render(request, "compliance/checklist.html#item", {**context, "item": item})
+        summary = render(request, "compliance/checklist.html#summary", {**context, "summary_oob": True})
+        response.content += summary.content
+        return response
     return render(request, "compliance/checklist.html", context, status=status)
 
 

@@ -320,6 +320,11 @@ def test_htmx_gets_the_requirements_card_back_with_errors_or_the_confirmation() 
     accepted_html = accepted.content.decode()
     assert "Uploaded scan.pdf." in accepted_html and "Waiting for review" in accepted_html
     assert ComplianceDocument.objects.count() == 1
+    # The summary above the cards follows, swapped out of band: the identity document now waits for review.
+    before, after = refused_html.split('id="compliance-summary"')[1], accepted_html.split('id="compliance-summary"')[1]
+    assert 'hx-swap-oob="true"' in after
+    assert "uploaded, waiting for review" not in before.lower()
+    assert "uploaded, waiting for review" in after.lower()
 
 
 def test_an_upload_needs_the_csrf_token() -> None:
