@@ -134,9 +134,9 @@ def format_number(value: Decimal) -> str:
     return format(normalized, ",f")
 
 
-def nice_ticks(low: Decimal, high: Decimal, *, count: int = 5) -> list[Decimal]:
+def nice_ticks(low: Decimal, high: Decimal, *, count: int = 5, integers: bool = False) -> list[Decimal]:
     """Round tick values (steps of 1, 2, 2.5 or 5 times a power of ten) from at or below `low` to at or above
-    `high`, about `count` of them."""
+    `high`, about `count` of them. `integers`: whole-number steps only (for counts: no "0.25 reviews")."""
     if count < 2:
         raise ValueError("A scale needs at least two ticks.")
     if low > high:
@@ -146,7 +146,10 @@ def nice_ticks(low: Decimal, high: Decimal, *, count: int = 5) -> list[Decimal]:
         low, high = low - spread, high + spread
     rough = (high - low) / (count - 1)
     magnitude = Decimal(1).scaleb(rough.adjusted())
-    step = next(candidate * magnitude for candidate in NICE_STEPS if candidate * magnitude >= rough)
+    steps = [candidate * magnitude for candidate in NICE_STEPS]
+    if integers:
+        steps = [step for step in steps if step >= 1 and step == step.to_integral_value()] or [Decimal(1)]
+    step = next((step for step in steps if step >= rough), steps[-1])
     start = (low / step).to_integral_value(rounding=ROUND_FLOOR) * step
     end = (high / step).to_integral_value(rounding=ROUND_CEILING) * step
     ticks, current = [], start
@@ -267,9 +270,11 @@ def bar_chart(
     gap: float = 0.3,
     max_x_labels: int = 12,
     tick_count: int = 5,
+    integers: bool = False,
 ) -> BarChart:
     """One bar per category, from zero (None = no bar). The scale runs from zero (or the lowest negative value)
-    to `maximum` (e.g. 100 for percentages) or the largest value. `gap` is the share of each band left empty."""
+    to `maximum` (e.g. 100 for percentages) or the largest value. `gap` is the share of each band left empty.
+    `integers`: whole-number ticks (counts)."""
     bar_tones = _check_lengths(labels, values, tones)
     if not 0 <= gap < 1:
         raise ValueError("The gap is a share of the band, from 0 to below 1.")
@@ -281,7 +286,7 @@ def bar_chart(
     low_value, high_value = min(known), max(known)
     if low_value == high_value:  # every value is zero
         high_value = Decimal(1)
-    ticks = nice_ticks(low_value, high_value, count=tick_count)
+    ticks = nice_ticks(low_value, high_value, count=tick_count, integers=integers)
     low, high = ticks[0], ticks[-1]
     baseline = _scale(Decimal(0), low, high, frame.plot_bottom, frame.plot_top)
     band = frame.plot_width / len(labels) if labels else 0

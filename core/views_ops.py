@@ -76,7 +76,7 @@ def _changelist(model: str, **filters: Any) -> str:
 
 def _count_chart(labels: list[str], counts: list[int], tones: list[str], width: int) -> charts.BarChart:
     return charts.bar_chart(
-        labels=labels, values=[Decimal(count) for count in counts], tones=tones, width=width, height=200
+        labels=labels, values=[Decimal(count) for count in counts], tones=tones, width=width, height=200, integers=True
     )
 
 
@@ -158,7 +158,7 @@ def _review_section(user: Any) -> dict[str, Any] | None:
         [spec.short_label for spec in visible],
         [queue.count for queue in queues],
         ["money"] * len(queues),
-        width=560,
+        width=1040,  # the chart spans the page: a narrower canvas would scale its labels up
     )
     return {
         "queues": queues,

@@ -28,6 +28,15 @@ def test_nice_ticks_of_a_single_value_spread_around_it_and_never_show_minus_zero
     assert str(charts.nice_ticks(Decimal("-0.5"), Decimal("0.5"))[2]) == "0"
 
 
+def test_nice_ticks_of_counts_step_by_whole_numbers() -> None:
+    assert charts.nice_ticks(Decimal(0), Decimal(1)) == [Decimal(n) for n in ("0", "0.25", "0.5", "0.75", "1")]
+    assert charts.nice_ticks(Decimal(0), Decimal(1), integers=True) == [Decimal(0), Decimal(1)]
+    assert charts.nice_ticks(Decimal(0), Decimal(10), integers=True) == [Decimal(n) for n in (0, 5, 10)]
+    assert charts.nice_ticks(Decimal(0), Decimal(3), integers=True) == [Decimal(n) for n in (0, 1, 2, 3)]
+    chart = charts.bar_chart(labels=["5★", "4★"], values=[Decimal(0), Decimal(1)], integers=True)
+    assert [tick.label for tick in chart.y_ticks] == ["0", "1"]
+
+
 def test_nice_ticks_need_two_ticks() -> None:
     with pytest.raises(ValueError, match="two ticks"):
         charts.nice_ticks(Decimal(0), Decimal(1), count=1)
