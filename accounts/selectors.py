@@ -110,6 +110,8 @@ def dashboard_context(*, user: User, session: Mapping[str, Any] | None = None) -
         "members": members,
         "profile": profile,
         "next_steps": steps,
+        "steps_done": sum(1 for step in steps if step["done"]),
+        "setup_complete": all(step["done"] for step in steps),
     }
 
 

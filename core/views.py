@@ -10,6 +10,7 @@ from django.views.defaults import server_error as default_server_error
 
 from accounts.selectors import dashboard_context
 from core.health import health_report
+from core.views_dashboard import dashboard_panels
 
 
 @require_GET
@@ -23,6 +24,12 @@ def landing(request: HttpRequest) -> HttpResponse:
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
     context = dashboard_context(user=request.user, session=request.session)  # type: ignore[arg-type]
+    context |= dashboard_panels(
+        user=request.user,  # type: ignore[arg-type]
+        role=context["role"],
+        organization=context["organization"],
+        profile=context["profile"],
+    )
     return render(request, "core/dashboard.html", context)
 
 

@@ -244,3 +244,102 @@ def sow_list_most_breached(*, since: date, limit: int = 5) -> QuerySet[Statement
         .select_related("organization", "vendor")
         .order_by("-breach_count", "-last_breach_period", "title", "pk")[:limit]
     )
+
+
+# --- dashboards ---------------------------------------------------------------------------------------------------
+def hours_by_week_for_freelancer(*, user: User, since: date) -> dict[date, dict[str, Any]]:
+    """The hours `user` logged on their own contracts per week (Monday) from `since` on: `logged` (every entry),
+    `approved` (in approved weeks). Weeks without entries are absent. One grouped query."""
+    from decimal import Decimal
+
+    from django.db.models import Sum
+
+    from engagements.models import TimeEntry
+
+    rows = (
+        TimeEntry.objects.filter(timesheet__contract__freelancer=user, timesheet__week_start__gte=since)
+        .order_by()
+        .values("timesheet__week_start")
+        .annotate(
+            logged=Sum("hours"),
+            approved=Sum("hours", filter=Q(timesheet__status=Timesheet.Status.APPROVED)),
+        )
+    )
+    return {
+        row["timesheet__week_start"]: {"logged": row["logged"], "approved": row["approved"] or Decimal("0.00")}
+        for row in rows
+    }
+
+
+def contract_counts_for_user(*, user: User, organization_id: int | None = None) -> dict[str, int]:
+    """Contracts by state for a dashboard: the organisation's (client or vendor side, if `user` belongs to it) or,
+    without one, the freelancer's own. `active`, `pending` (waiting for compliance), `to_review` (submitted
+    weeks and milestones waiting for the client). One query."""
+    contracts = Contract.objects.filter(_party_filter(user))
+    if organization_id is not None:
+        contracts = contracts.filter(Q(organization_id=organization_id) | Q(vendor_id=organization_id))
+    else:
+        contracts = contracts.filter(freelancer=user)
+    counts = contracts.aggregate(
+        active=Count("pk", filter=Q(status=Contract.Status.ACTIVE), distinct=True),
+        pending=Count("pk", filter=Q(status=Contract.Status.PENDING_COMPLIANCE), distinct=True),
+        weeks_to_review=Count("timesheets", filter=Q(timesheets__status=Timesheet.Status.SUBMITTED), distinct=True),
+        milestones_to_review=Count(
+            "milestones", filter=Q(milestones__status=Milestone.Status.SUBMITTED), distinct=True
+        ),
+    )
+    return {
+        "active": counts["active"],
+        "pending": counts["pending"],
+        "to_review": counts["weeks_to_review"] + counts["milestones_to_review"],
+    }
+
+
+def sla_attainment_by_month_for_vendor(*, user: User, organization_id: int, since: date) -> dict[date, dict[str, int]]:
+    """Across the vendor firm's statements of work (if `user` belongs to it): per evaluated month from `since`,
+    the service levels met and evaluated, the SOWs evaluated and the breaches. Months not evaluated are absent.
+    Two grouped queries."""
+    from django.db.models import Sum
+
+    rows = (
+        SLAEvaluation.objects.filter(
+            sow__vendor_id=organization_id,
+            sow__vendor_id__in=Membership.objects.filter(user=user).values("organization_id"),
+            period__gte=since,
+        )
+        .order_by()
+        .values("period")
+        .annotate(met=Sum("levels_met"), total=Sum("levels_total"), sows=Count("sow_id", distinct=True))
+    )
+    breaches = dict(
+        SLABreach.objects.filter(
+            sow__vendor_id=organization_id,
+            sow__vendor_id__in=Membership.objects.filter(user=user).values("organization_id"),
+            period__gte=since,
+        )
+        .order_by()
+        .values("period")
+        .annotate(count=Count("id"))
+        .values_list("period", "count")
+    )
+    return {
+        row["period"]: {
+            "met": row["met"],
+            "total": row["total"],
+            "sows": row["sows"],
+            "breaches": breaches.get(row["period"], 0),
+        }
+        for row in rows
+    }
+
+
+def sow_counts_for_vendor(*, user: User, organization_id: int) -> dict[str, int]:
+    """The vendor firm's statements of work by state (if `user` belongs to it): `active`, `to_sign` (proposed,
+    waiting for a signature). One query."""
+    counts = StatementOfWork.objects.filter(
+        vendor_id=organization_id, vendor_id__in=Membership.objects.filter(user=user).values("organization_id")
+    ).aggregate(
+        active=Count("pk", filter=Q(status=StatementOfWork.Status.ACTIVE)),
+        to_sign=Count("pk", filter=Q(status=StatementOfWork.Status.PROPOSED)),
+    )
+    return dict(counts)

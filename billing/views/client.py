@@ -4,7 +4,6 @@ and by gig or statement of work."""
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date
 from decimal import Decimal
 
 from django.contrib.auth.decorators import login_required
@@ -19,7 +18,6 @@ from accounts.models import Organization, User
 from accounts.selectors import organization_list_for_user, user_context
 from billing.models import Invoice
 from billing.selectors import (
-    client_spend_by_month,
     client_spend_by_work,
     invoice_list_for_user,
     invoice_outstanding_by_currency,
@@ -28,11 +26,11 @@ from billing.selectors import (
 from billing.views.common import (
     ChartRow,
     MoneyChart,
-    local_date,
     money_chart,
     query_string,
     recent_months,
     short,
+    spend_by_month_charts,
     start_of,
 )
 from billing.views.earnings import payee_options
@@ -43,25 +41,6 @@ PAGE_SIZE = 20
 PAYMENTS_PAGE_SIZE = 10
 SPEND_MONTHS = 12
 WORK_BARS = 8  # the largest gigs and SOWs; the rest is one "Other" bar
-
-
-def _spend_by_month(user: User, organization_ids: list[int]) -> list[MoneyChart]:
-    months = recent_months(SPEND_MONTHS)
-    amounts: dict[str, dict[date, Decimal]] = defaultdict(dict)
-    for row in client_spend_by_month(user=user, organization_ids=organization_ids, since=start_of(months[0])):
-        amounts[row["currency"]][local_date(row["month"])] = row["amount"]
-    labels = [f"{m:%b} ’{m:%y}" if index == 0 or m.month == 1 else f"{m:%b}" for index, m in enumerate(months)]
-    return [
-        money_chart(
-            currency,
-            [ChartRow(f"{m:%B %Y}", by_month.get(m, Decimal("0.00"))) for m in months],
-            labels,
-            what=f"Spend by month, {months[0]:%B %Y} to {months[-1]:%B %Y}",
-            width=1040,
-            height=240,
-        )
-        for currency, by_month in sorted(amounts.items())
-    ]
 
 
 def _spend_by_work(user: User, organization_ids: list[int]) -> list[MoneyChart]:
@@ -146,7 +125,7 @@ def client_billing(request: AuthenticatedHttpRequest) -> HttpResponse:
         "page": page,
         "payments_page": payments.get_page(request.GET.get("payments_page")),
         "outstanding": invoice_outstanding_by_currency(invoices=invoices),
-        "spend_by_month": _spend_by_month(request.user, ids),
+        "spend_by_month": spend_by_month_charts(user=request.user, organization_ids=ids, months=SPEND_MONTHS),
         "spend_by_work": _spend_by_work(request.user, ids),
         "spend_months": SPEND_MONTHS,
         "today": django_timezone.localdate(),

@@ -3,6 +3,7 @@ and weeks, query strings."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -11,6 +12,8 @@ from urllib.parse import urlencode
 
 from django.utils import timezone as django_timezone
 
+from accounts.models import User
+from billing.selectors import client_spend_by_month
 from core import charts
 
 
@@ -47,6 +50,28 @@ def money_chart(
     )
     parts = "; ".join(f"{row.label}: {row.value} {currency}" for row in rows)
     return MoneyChart(currency, chart, rows, total, f"{what}, {total} {currency} in all. {parts}.")
+
+
+def spend_by_month_charts(
+    *, user: User, organization_ids: list[int], months: int, width: int = 1040, height: int = 240
+) -> list[MoneyChart]:
+    """What the organisations paid per month over the last `months` months, one chart per currency."""
+    recent = recent_months(months)
+    amounts: dict[str, dict[date, Decimal]] = defaultdict(dict)
+    for row in client_spend_by_month(user=user, organization_ids=organization_ids, since=start_of(recent[0])):
+        amounts[row["currency"]][local_date(row["month"])] = row["amount"]
+    labels = [f"{m:%b} ’{m:%y}" if index == 0 or m.month == 1 else f"{m:%b}" for index, m in enumerate(recent)]
+    return [
+        money_chart(
+            currency,
+            [ChartRow(f"{m:%B %Y}", by_month.get(m, Decimal("0.00"))) for m in recent],
+            labels,
+            what=f"Spend by month, {recent[0]:%B %Y} to {recent[-1]:%B %Y}",
+            width=width,
+            height=height,
+        )
+        for currency, by_month in sorted(amounts.items())
+    ]
 
 
 def start_of(day: date) -> datetime:

@@ -124,3 +124,41 @@ def gig_search(
             .order_by("-rank", "-published_at")
         )
     return gigs.order_by("-published_at", "-id")
+
+
+# --- client dashboard ---------------------------------------------------------------------------------------------
+def gig_list_open_with_bid_counts(*, user: User, organization_id: int, limit: int = 8) -> list[dict[str, Any]]:
+    """The organisation's open gigs that take bids (micro-task batches are claimed, not bid on), if `user` belongs
+    to it, newest first, at most `limit`: `pk`, `title`, `kind`, `bids_new` (submitted, not yet looked at),
+    `bids_shortlisted` and `bids_live` (both, plus accepted). One query."""
+    from django.db.models import Count
+
+    rows = (
+        Gig.objects.filter(
+            organization_id=organization_id,
+            organization_id__in=_member_org_ids(user),
+            status=Gig.Status.OPEN,
+        )
+        .exclude(kind=Gig.Kind.MICRO_TASK)
+        .annotate(
+            bids_new=Count("bids", filter=Q(bids__status="submitted")),
+            bids_shortlisted=Count("bids", filter=Q(bids__status="shortlisted")),
+            bids_live=Count("bids", filter=Q(bids__status__in=("submitted", "shortlisted", "accepted"))),
+        )
+        .order_by("-published_at", "-created_at", "-pk")
+        .values("pk", "title", "kind", "bids_new", "bids_shortlisted", "bids_live")[:limit]
+    )
+    return [dict(row) for row in rows]
+
+
+def gig_pipeline_counts(*, user: User, organization_id: int) -> dict[str, int]:
+    """How many of the organisation's gigs are drafts and open, and how many bids on open gigs wait for a look
+    (`bids_new`), if `user` belongs to it; zeros otherwise. One query."""
+    from django.db.models import Count
+
+    counts = Gig.objects.filter(organization_id=organization_id, organization_id__in=_member_org_ids(user)).aggregate(
+        drafts=Count("pk", filter=Q(status=Gig.Status.DRAFT), distinct=True),
+        open=Count("pk", filter=Q(status=Gig.Status.OPEN), distinct=True),
+        bids_new=Count("bids", filter=Q(status=Gig.Status.OPEN, bids__status="submitted")),
+    )
+    return {key: value or 0 for key, value in counts.items()}
