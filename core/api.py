@@ -14,7 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from core.errors import ApplicationError
+from core.errors import ApplicationError, BulkApplicationError
 from core.types import api_user
 
 PROBLEM_BASE = "https://tandem.example/problems/"
@@ -33,6 +33,11 @@ def _problem(*, status_code: int, code: str, title: str, detail: str, errors: An
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, BulkApplicationError):  # errors by index: the shape DRF gives a list's own validation
+        errors = {exc.collection: {str(index): fields for index, fields in exc.item_errors.items()}}
+        return _problem(
+            status_code=exc.status, code="validation_error", title="Invalid request", detail=exc.message, errors=errors
+        )
     if isinstance(exc, ApplicationError):
         title = "Conflict" if exc.status == status.HTTP_409_CONFLICT else "Invalid request"
         return _problem(

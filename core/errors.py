@@ -22,3 +22,14 @@ class ApplicationError(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+
+class BulkApplicationError(ApplicationError):
+    """Items of a bulk write broke a rule and nothing was saved. `item_errors` maps each refused item's index in
+    the `collection` the service was given ("entries", "measurements") to its field errors, so the caller fixes
+    them all at once."""
+
+    def __init__(self, message: str, *, collection: str, item_errors: dict[int, dict[str, list[str]]]) -> None:
+        super().__init__(message)
+        self.collection = collection
+        self.item_errors = item_errors

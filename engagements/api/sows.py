@@ -18,14 +18,15 @@ from accounts.selectors import organization_get
 from core.api import api_organization_id
 from core.money import CURRENCY_CHOICES
 from core.types import api_user
-from engagements.api.common import BULK_MAX_ITEMS, SCOPE, EngagementOrganizationSerializer, _all_or_nothing
+from engagements.api.common import BULK_MAX_ITEMS, SCOPE, EngagementOrganizationSerializer
 from engagements.models import ServiceLevel, SLAMeasurement, StatementOfWork
 from engagements.selectors import sla_measurement_list, sow_counterparty_list, sow_get, sow_list_for_user
 from engagements.services import (
+    MeasurementInput,
     ServiceLevelInput,
     SOWInput,
     service_level_set,
-    sla_measurement_record,
+    sla_measurements_record,
     sow_create,
     sow_propose,
     sow_sign,
@@ -311,19 +312,13 @@ class SLAMeasurementListRecordApi(generics.ListAPIView):
     def post(self, request: Request, sow_id: int) -> Response:
         serializer = SLAMeasurementsInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        by = api_user(request)
-        measurements = _all_or_nothing(
-            serializer.validated_data["measurements"],
-            lambda row: sla_measurement_record(
-                sow_id=sow_id,
-                metric=row["metric"],
-                period=row["period"],
-                value=row["value"],
-                note=row["note"],
-                source=SLAMeasurement.Source.API,
-                by=by,
-            ),
-            field="measurements",
-            label="measurement",
+        measurements = sla_measurements_record(
+            sow_id=sow_id,
+            measurements=[
+                MeasurementInput(metric=row["metric"], period=row["period"], value=row["value"], note=row["note"])
+                for row in serializer.validated_data["measurements"]
+            ],
+            source=SLAMeasurement.Source.API,
+            by=api_user(request),
         )
         return Response({"measurements": SLAMeasurementOutputSerializer(measurements, many=True).data})

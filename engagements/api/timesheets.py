@@ -13,10 +13,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.types import api_user
-from engagements.api.common import BULK_MAX_ITEMS, SCOPE, ClockTimeField, _all_or_nothing
+from engagements.api.common import BULK_MAX_ITEMS, SCOPE, ClockTimeField
 from engagements.models import TimeEntry, Timesheet
 from engagements.selectors import contract_get, timesheet_get, timesheet_list_for_contract
-from engagements.services import TimeEntryInput, time_entry_add, timesheet_approve, timesheet_reject, timesheet_submit
+from engagements.services import TimeEntryInput, time_entries_add, timesheet_approve, timesheet_reject, timesheet_submit
 
 
 class TimeEntryOutputSerializer(serializers.ModelSerializer):
@@ -122,12 +122,10 @@ class TimeEntryBulkCreateApi(APIView):
     def post(self, request: Request, contract_id: int) -> Response:
         serializer = TimeEntriesInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        by = api_user(request)
-        entries = _all_or_nothing(
-            serializer.validated_data["entries"],
-            lambda row: time_entry_add(contract_id=contract_id, data=TimeEntryInput(**row), by=by),
-            field="entries",
-            label="entry",
+        entries = time_entries_add(
+            contract_id=contract_id,
+            entries=[TimeEntryInput(**row) for row in serializer.validated_data["entries"]],
+            by=api_user(request),
         )
         return Response({"entries": TimeEntryOutputSerializer(entries, many=True).data}, status=status.HTTP_201_CREATED)
 

@@ -25,10 +25,12 @@ from engagements.services.milestones import (
 )
 from engagements.services.sla import (
     MeasurementImportResult,
+    MeasurementInput,
     sla_evaluate,
     sla_evaluations_run,
     sla_measurement_record,
     sla_measurements_import,
+    sla_measurements_record,
     sla_settle,
 )
 from engagements.services.sows import (
@@ -47,6 +49,7 @@ from engagements.services.sows import (
 )
 from engagements.services.timesheets import (
     TimeEntryInput,
+    time_entries_add,
     time_entry_add,
     time_entry_remove,
     timesheet_approve,
@@ -58,6 +61,7 @@ from engagements.services.timesheets import (
 
 __all__ = [
     "MeasurementImportResult",
+    "MeasurementInput",
     "MilestoneInput",
     "SOWInput",
     "ServiceLevelInput",
@@ -86,6 +90,7 @@ __all__ = [
     "sla_evaluations_run",
     "sla_measurement_record",
     "sla_measurements_import",
+    "sla_measurements_record",
     "sla_settle",
     "sow_create",
     "sow_end",
@@ -95,6 +100,7 @@ __all__ = [
     "sow_update",
     "sow_usage_add",
     "sows_activate_due",
+    "time_entries_add",
     "time_entry_add",
     "time_entry_remove",
     "timesheet_approve",

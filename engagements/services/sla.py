@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone as django_timezone
 
+from core.bulk import all_or_nothing
 from core.errors import ApplicationError
 from core.money import currency_exponent, quantize
 from core.services import audit_record
@@ -207,6 +208,30 @@ def sla_measurement_record(
         data={"metric": metric, "period": f"{period:%Y-%m}", "value": str(value), "previous": previous},
     )
     return measurement
+
+
+@dataclass(frozen=True)
+class MeasurementInput:
+    metric: str
+    period: date
+    value: Decimal
+    note: str = ""
+
+
+def sla_measurements_record(
+    *, sow_id: int, measurements: Sequence[MeasurementInput], by: User, source: str | None = None
+) -> list[SLAMeasurement]:
+    """Record several months or metrics at once (the partner API's bulk call): each checked by
+    sla_measurement_record's rules, all saved or none; field errors come back by index (BulkApplicationError), a
+    refusal of the whole call names its measurement."""
+    return all_or_nothing(
+        measurements,
+        lambda row: sla_measurement_record(
+            sow_id=sow_id, metric=row.metric, period=row.period, value=row.value, note=row.note, source=source, by=by
+        ),
+        collection="measurements",
+        label="measurement",
+    )
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@ reject it, and auto-approve weeks the client left alone for 5 days."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -14,6 +15,7 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone as django_timezone
 
+from core.bulk import all_or_nothing
 from core.errors import ApplicationError
 from core.models import AuditEvent
 from core.services import audit_record, audit_record_many
@@ -121,6 +123,18 @@ def time_entry_add(*, contract_id: int, data: TimeEntryInput, by: User) -> TimeE
     )
     _refresh_total(timesheet)
     return entry
+
+
+def time_entries_add(*, contract_id: int, entries: Sequence[TimeEntryInput], by: User) -> list[TimeEntry]:
+    """Log several entries at once (the partner API's bulk call): each checked by time_entry_add's rules (quarter
+    hours, no overlaps, the weekly cap, …), all saved or none; field errors come back by index
+    (BulkApplicationError), a refusal of the whole call names its entry."""
+    return all_or_nothing(
+        entries,
+        lambda data: time_entry_add(contract_id=contract_id, data=data, by=by),
+        collection="entries",
+        label="entry",
+    )
 
 
 @transaction.atomic

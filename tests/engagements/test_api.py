@@ -12,14 +12,18 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from core.errors import ApplicationError, BulkApplicationError
 from engagements.models import Contract, Milestone, ServiceLevel, SLAMeasurement, StatementOfWork, TimeEntry, Timesheet
 from engagements.services import (
+    MeasurementInput,
     MilestoneInput,
     TimeEntryInput,
     milestone_create,
     milestone_mark_funded,
     milestone_submit,
     sla_measurement_record,
+    sla_measurements_record,
+    time_entries_add,
     time_entry_add,
     timesheet_submit,
     week_start_of,
@@ -366,6 +370,54 @@ def test_entries_are_saved_all_or_nothing_with_each_entrys_errors_at_its_index(h
     }
     assert not TimeEntry.objects.exists()
     assert Timesheet.objects.filter(total_hours__gt=0).count() == 0
+
+
+def _input(day: int, start: time, hours: str) -> TimeEntryInput:
+    return TimeEntryInput(
+        work_date=MONDAY + timedelta(days=day), start_time=start, hours=Decimal(hours), description="Work"
+    )
+
+
+@pytest.mark.django_db
+def test_the_bulk_time_entry_service_saves_all_or_reports_every_refused_entry_by_index(hire) -> None:
+    contract, member, freelancer = _hourly(hire)
+
+    with pytest.raises(BulkApplicationError) as refused:
+        time_entries_add(
+            contract_id=contract.pk,
+            entries=[_input(0, time(9), "2"), _input(1, time(9), "0.3"), _input(0, time(10), "1")],
+            by=freelancer,
+        )
+    assert (refused.value.collection, sorted(refused.value.item_errors)) == ("entries", [1, 2])
+    assert refused.value.message == "Nothing was saved: fix the entries at indexes 1, 2."
+    assert not TimeEntry.objects.exists()
+
+    with pytest.raises(ApplicationError, match=r"^Nothing was saved\. Entry 0: Only the freelancer") as whole:
+        time_entries_add(contract_id=contract.pk, entries=[_input(0, time(9), "2")], by=member.user)
+    assert not isinstance(whole.value, BulkApplicationError)
+
+    saved = time_entries_add(
+        contract_id=contract.pk, entries=[_input(0, time(9), "2"), _input(1, time(13), "1.5")], by=freelancer
+    )
+    assert [entry.hours for entry in saved] == [Decimal("2.00"), Decimal("1.50")]
+    assert Timesheet.objects.get().total_hours == Decimal("3.50")
+
+
+@pytest.mark.django_db
+def test_the_bulk_measurement_service_saves_all_or_reports_every_refused_row_by_index(make_sow, sow_parties) -> None:
+    sow = make_sow()
+    rows = [
+        MeasurementInput(metric="csat", period=LAST_MONTH, value=Decimal("4.4")),
+        MeasurementInput(metric="uptime_pct", period=LAST_MONTH, value=Decimal("99.9")),
+    ]
+
+    with pytest.raises(BulkApplicationError) as refused:
+        sla_measurements_record(sow_id=sow.pk, measurements=rows, by=sow_parties.vendor_owner)
+    assert refused.value.item_errors == {1: {"metric": ["This statement of work has no service level for Uptime (%)."]}}
+    assert not SLAMeasurement.objects.exists()
+
+    saved = sla_measurements_record(sow_id=sow.pk, measurements=rows[:1], by=sow_parties.vendor_owner, source="api")
+    assert [(row.metric, row.value, row.source) for row in saved] == [("csat", Decimal("4.40"), "api")]
 
 
 @pytest.mark.django_db
