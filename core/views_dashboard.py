@@ -17,7 +17,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
-from billing.views.common import recent_months, recent_weeks
+from billing.views.common import month_labels, recent_months, recent_weeks
 from core import charts
 
 if TYPE_CHECKING:
@@ -70,10 +70,6 @@ def _share(part: int, whole: int) -> Decimal:
 
 def _summary(pairs: list[tuple[str, Any]]) -> str:
     return "; ".join(f"{label}: {value}" for label, value in pairs) + "."
-
-
-def _month_labels(months: list[date]) -> list[str]:
-    return [f"{m:%b} ’{m:%y}" if index == 0 or m.month == 1 else f"{m:%b}" for index, m in enumerate(months)]
 
 
 # --- client -------------------------------------------------------------------------------------------------------
@@ -183,7 +179,7 @@ def vendor_panel(*, user: User, organization: Organization) -> dict[str, Any]:
     ]
     by_month = {row.month: row for row in attainment}
     chart = charts.bar_chart(
-        labels=_month_labels(months),
+        labels=month_labels(months),
         values=[by_month[month].percent if month in by_month else None for month in months],
         tones=["met" if month in by_month and not by_month[month].breaches else "breach" for month in months],
         maximum=Decimal(100),

@@ -60,7 +60,7 @@ def spend_by_month_charts(
     amounts: dict[str, dict[date, Decimal]] = defaultdict(dict)
     for row in client_spend_by_month(user=user, organization_ids=organization_ids, since=start_of(recent[0])):
         amounts[row["currency"]][local_date(row["month"])] = row["amount"]
-    labels = [f"{m:%b} ’{m:%y}" if index == 0 or m.month == 1 else f"{m:%b}" for index, m in enumerate(recent)]
+    labels = month_labels(recent)
     return [
         money_chart(
             currency,
@@ -72,6 +72,11 @@ def spend_by_month_charts(
         )
         for currency, by_month in sorted(amounts.items())
     ]
+
+
+def month_labels(months: list[date]) -> list[str]:
+    """Axis labels for a row of months: "Jun ’26", then "Jul", "Aug"…, the year again each January."""
+    return [f"{m:%b} ’{m:%y}" if index == 0 or m.month == 1 else f"{m:%b}" for index, m in enumerate(months)]
 
 
 def start_of(day: date) -> datetime:
