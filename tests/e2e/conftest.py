@@ -27,6 +27,7 @@ CHROMIUM = os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / ".local" / "e2e-artifacts"
 CHROMIUM_ARGS = [
     "--headless",
+    "--lang=en-GB",  # date and time inputs drawn day first, 24-hour, like the pages
     "--no-sandbox",
     "--disable-gpu",
     "--disable-quic",
@@ -107,6 +108,22 @@ def e2e_world(live_server: Any, celery_worker: object) -> Any:
     return live_server
 
 
+@pytest.fixture
+def reference_data(transactional_db: None) -> None:
+    """What the data migrations put in a fresh database (the staff groups and their permissions, the compliance
+    requirement catalogue, the platform's default fees), put back: a transactional test before this one flushed
+    every table. The loaders are the migrations' own and idempotent."""
+    import importlib
+
+    from django.apps import apps
+
+    from accounts.staff_groups import sync_staff_groups
+
+    sync_staff_groups(apps)
+    importlib.import_module("compliance.migrations.0002_requirement_catalogue").load_catalogue(apps, None)
+    importlib.import_module("billing.migrations.0003_fees").create_platform_default(apps, None)
+
+
 def _slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-")
 
@@ -128,5 +145,6 @@ def screenshot(page: Page, name: str) -> Path:
     """A full-page screenshot of a main page, kept as an artefact (.local/e2e-artifacts/<name>.png)."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{_slug(name)}.png"
+    page.evaluate("window.scrollTo(0, 0)")  # the sticky header stays on top of a full-page capture
     page.screenshot(path=str(path), full_page=True)
     return path

@@ -1,6 +1,7 @@
 """The automated accessibility check: every main page of each role, opened in headless Chromium with the vendored
 axe-core injected, has no serious or critical violation. A failure lists each one (page, rule, impact, what to
-do, the elements) so it says what to fix."""
+do, the elements) so it says what to fix. Each page is also kept as a screenshot at both widths
+(.local/e2e-artifacts/pages-<role>-<page>-<width>.png): the gallery of the main pages of every role."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from playwright.sync_api import Page
 from accounts.models import Membership, User
 from engagements.models import Contract
 from tests.api_world import build_world
+from tests.e2e.conftest import screenshot
 
 AXE = Path(__file__).resolve().parents[2] / "static" / "vendor" / "axe-core" / "axe.min.js"
 BLOCKING = {"serious", "critical"}
@@ -68,9 +70,10 @@ def test_main_pages_of_every_role_have_no_serious_accessibility_violations(new_p
     )
     hourly = Contract.objects.get(pk=ids["contract_id"])
     gig_id = hourly.gig_id
-    pages_by_role: list[tuple[User | None, list[str]]] = [
-        (None, ["/", "/accounts/login/", "/accounts/signup/", "/developers/"]),
+    pages_by_role: list[tuple[str, User | None, list[str]]] = [
+        ("visitor", None, ["/", "/accounts/login/", "/accounts/signup/", "/developers/"]),
         (
+            "client",
             client_user,
             [
                 "/dashboard/",
@@ -84,6 +87,7 @@ def test_main_pages_of_every_role_have_no_serious_accessibility_violations(new_p
             ],
         ),
         (
+            "freelancer",
             freelancer,
             [
                 "/dashboard/",
@@ -95,15 +99,16 @@ def test_main_pages_of_every_role_have_no_serious_accessibility_violations(new_p
                 "/talent/profile/edit/",
             ],
         ),
-        (vendor_user, ["/dashboard/", "/sows/", f"/sows/{ids['sow_id']}/", f"/sows/{ids['sow_id']}/sla/"]),
-        (staff, ["/ops/"]),
+        ("vendor", vendor_user, ["/dashboard/", "/sows/", f"/sows/{ids['sow_id']}/", f"/sows/{ids['sow_id']}/sla/"]),
+        ("ops", staff, ["/ops/"]),
     ]
 
     violations: list[str] = []
-    for user, paths in pages_by_role:
+    for role, user, paths in pages_by_role:
         page = _signed_in(new_page, e2e_world.url, user)
         for path in paths:
             for viewport in VIEWPORTS:
                 violations.extend(_blocking_violations(page, path, viewport))
+                screenshot(page, f"pages-{role}-{path.strip('/').replace('/', '-') or 'home'}-{viewport}")
 
     assert violations == [], "serious or critical accessibility violations:\n" + "\n".join(violations)

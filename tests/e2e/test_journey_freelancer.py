@@ -69,7 +69,7 @@ def _admin_run_action(page: Page, action: str) -> None:
 @pytest.mark.e2e
 @pytest.mark.django_db(transaction=True)
 def test_freelancer_signs_up_is_vetted_hired_logs_a_week_and_is_paid_out(
-    page: Page, new_page: Any, e2e_world: Any, stripe_standin: StripeStandIn
+    page: Page, new_page: Any, e2e_world: Any, stripe_standin: StripeStandIn, reference_data: None
 ) -> None:
     stripe_standin.webhook_url = f"{e2e_world.url}/billing/stripe/webhook/"
     skill = SkillFactory(name="Django", slug="django")
