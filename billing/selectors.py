@@ -8,6 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, DecimalField, F, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce, TruncMonth, TruncWeek
 from django.utils import timezone as django_timezone
@@ -196,9 +197,11 @@ def payee_earnings_by_week(*, accounts: Iterable[LedgerAccount], since: datetime
     )
 
 
-def payout_totals_by_status() -> list[dict[str, Any]]:
+def payout_totals_by_status(*, user: Any) -> list[dict[str, Any]]:
     """(status, currency, count, amount) rows over every payout, for the ops overview: one grouped query,
-    ordered by status then currency. Unscoped: the caller checks that the user may see payouts."""
+    ordered by status then currency. Staff who may view payouts only (PermissionDenied for anyone else)."""
+    if not (user.is_staff and user.has_perm("billing.view_payout")):
+        raise PermissionDenied("Payout totals are for finance staff.")
     rows = (
         Payout.objects.order_by()
         .values("status", "currency")

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from django.db.models import Count, Min, QuerySet
+from django.db.models import Count, F, Min, QuerySet
 from django.db.models.functions import Coalesce
 
 from compliance.gate import (
@@ -79,27 +79,41 @@ class ReviewQueueSummary:
     oldest_at: datetime | None
 
 
-def compliance_review_queue_summaries() -> dict[str, ReviewQueueSummary]:
-    """The four queues ops work in the admin — documents waiting for review, open screening hits, classification
+REVIEW_QUEUE_PERMISSIONS = {
+    "documents": "compliance.view_compliancedocument",
+    "screening_hits": "compliance.view_screeninghit",
+    "assessments": "compliance.view_classificationassessment",
+    "erasures": "compliance.view_erasurerequest",
+}
+
+
+def compliance_review_queue_summaries(*, user: Any) -> dict[str, ReviewQueueSummary]:
+    """The queues ops work in the admin that `user` may see (reviewers see all; other staff those whose model
+    they may view; nobody else any) — documents waiting for review, open screening hits, classification
     assessments waiting for sign-off, erasure requests to confirm — each counted in PostgreSQL (one aggregate
     query per queue, whatever their size). Keys: "documents", "screening_hits", "assessments", "erasures".
-
-    For staff pages: unscoped; the caller checks that the user may see each queue. A document appealed after a
-    rejection waits since its appeal."""
+    A document appealed after a rejection waits since its appeal."""
     from compliance.models import ClassificationAssessment, ComplianceDocument, ErasureRequest, ScreeningHit
 
-    queues = {
-        "documents": ComplianceDocument.objects.filter(status=ComplianceDocument.Status.SUBMITTED).aggregate(
-            count=Count("id"), oldest_at=Min(Coalesce("appealed_at", "created_at"))
+    if not user.is_staff:
+        return {}
+    reviewer = user.has_perm("compliance.review_compliance")
+    visible = {key for key, permission in REVIEW_QUEUE_PERMISSIONS.items() if reviewer or user.has_perm(permission)}
+    waiting = {  # each queue's waiting items and since when each has waited
+        "documents": (
+            ComplianceDocument.objects.filter(status=ComplianceDocument.Status.SUBMITTED),
+            Coalesce("appealed_at", "created_at"),
         ),
-        "screening_hits": ScreeningHit.objects.filter(status=ScreeningHit.Status.PENDING).aggregate(
-            count=Count("id"), oldest_at=Min("created_at")
+        "screening_hits": (ScreeningHit.objects.filter(status=ScreeningHit.Status.PENDING), F("created_at")),
+        "assessments": (
+            ClassificationAssessment.objects.filter(status=ClassificationAssessment.Status.PENDING),
+            F("created_at"),
         ),
-        "assessments": ClassificationAssessment.objects.filter(
-            status=ClassificationAssessment.Status.PENDING
-        ).aggregate(count=Count("id"), oldest_at=Min("created_at")),
-        "erasures": ErasureRequest.objects.filter(status=ErasureRequest.Status.REQUESTED).aggregate(
-            count=Count("id"), oldest_at=Min("requested_at")
-        ),
+        "erasures": (ErasureRequest.objects.filter(status=ErasureRequest.Status.REQUESTED), F("requested_at")),
     }
-    return {key: ReviewQueueSummary(count=row["count"], oldest_at=row["oldest_at"]) for key, row in queues.items()}
+    summaries = {}
+    for key, (items, since) in waiting.items():
+        if key in visible:
+            row = items.aggregate(count=Count("id"), oldest_at=Min(since))
+            summaries[key] = ReviewQueueSummary(count=row["count"], oldest_at=row["oldest_at"])
+    return summaries

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Min, QuerySet
 
 from core.models import AuditEvent
@@ -39,9 +40,11 @@ class AuditChainHealth:
     newest_sequenced_at: datetime | None  # when the newest chained event was recorded
 
 
-def audit_chain_health() -> AuditChainHealth:
+def audit_chain_health(*, user: Any) -> AuditChainHealth:
     """The audit chain at a glance, for the ops overview: two small queries, one on the partial index of pending
-    events, one on the unique sequence index. Unscoped: the caller checks that the user may read the trail."""
+    events, one on the unique sequence index. Staff who may read the trail only (PermissionDenied otherwise)."""
+    if not (user.is_staff and user.has_perm("core.view_auditevent")):
+        raise PermissionDenied("The audit chain's health is for ops staff.")
     pending = AuditEvent.objects.filter(sequence__isnull=True).aggregate(count=Count("id"), oldest_at=Min("created_at"))
     newest = (
         AuditEvent.objects.filter(sequence__isnull=False).order_by("-sequence").values("sequence", "created_at").first()

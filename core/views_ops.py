@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib.admin.views.decorators import staff_member_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -23,7 +24,6 @@ from django.views.decorators.http import require_GET
 
 from core import charts
 
-REVIEW_PERMISSION = "compliance.review_compliance"
 BREACH_MONTHS = 6
 MOST_BREACHED = 5
 
@@ -93,7 +93,6 @@ class QueueSpec:
     description: str
     model: str  # the admin list, "app_label.modelname"
     filters: dict[str, str]  # the admin list's filter for the items waiting
-    permission: str  # the model's view permission (review_compliance sees every queue)
 
 
 QUEUES = (
@@ -104,7 +103,6 @@ QUEUES = (
         "Waiting for review",
         "compliance.compliancedocument",
         {"status": "submitted"},
-        "compliance.view_compliancedocument",
     ),
     QueueSpec(
         "screening_hits",
@@ -113,7 +111,6 @@ QUEUES = (
         "Possible sanctions matches, open",
         "compliance.screeninghit",
         {"status": "pending"},
-        "compliance.view_screeninghit",
     ),
     QueueSpec(
         "assessments",
@@ -122,7 +119,6 @@ QUEUES = (
         "Waiting for ops sign-off",
         "compliance.classificationassessment",
         {"status": "pending"},
-        "compliance.view_classificationassessment",
     ),
     QueueSpec(
         "erasures",
@@ -131,7 +127,6 @@ QUEUES = (
         "Waiting to be confirmed or declined",
         "compliance.erasurerequest",
         {"status__exact": "requested"},
-        "compliance.view_erasurerequest",
     ),
 )
 
@@ -139,10 +134,10 @@ QUEUES = (
 def _review_section(user: Any) -> dict[str, Any] | None:
     from compliance.selectors import compliance_review_queue_summaries
 
-    visible = [spec for spec in QUEUES if user.has_perm(REVIEW_PERMISSION) or user.has_perm(spec.permission)]
+    summaries = compliance_review_queue_summaries(user=user)
+    visible = [spec for spec in QUEUES if spec.key in summaries]
     if not visible:
         return None
-    summaries = compliance_review_queue_summaries()
     queues = [
         Queue(
             key=spec.key,
@@ -169,10 +164,13 @@ def _review_section(user: Any) -> dict[str, Any] | None:
 
 
 def _payout_section(user: Any) -> dict[str, Any] | None:
-    if not user.has_perm("billing.view_payout"):
-        return None
     from billing.models import Payout
     from billing.selectors import payout_totals_by_status
+
+    try:
+        totals = payout_totals_by_status(user=user)
+    except PermissionDenied:
+        return None
 
     labels = dict(Payout.Status.choices)
     rows = [
@@ -184,7 +182,7 @@ def _payout_section(user: Any) -> dict[str, Any] | None:
             amount=row["amount"],
             url=_changelist("billing.payout", status__exact=row["status"], currency__exact=row["currency"]),
         )
-        for row in payout_totals_by_status()
+        for row in totals
     ]
     order = {status: index for index, status in enumerate(labels)}
     rows.sort(key=lambda row: (order.get(row.status, len(order)), row.currency))
@@ -226,12 +224,13 @@ def _recent_months(count: int) -> list[date]:
 
 
 def _sla_section(user: Any) -> dict[str, Any] | None:
-    if not user.has_perm("engagements.view_slabreach"):
-        return None
     from engagements.selectors import sla_breach_counts_by_month, sow_list_most_breached
 
     months = _recent_months(BREACH_MONTHS)
-    counts = sla_breach_counts_by_month(since=months[0])
+    try:
+        counts = sla_breach_counts_by_month(user=user, since=months[0])
+    except PermissionDenied:
+        return None
     rows = [
         MonthCount(
             month=month,
@@ -256,7 +255,7 @@ def _sla_section(user: Any) -> dict[str, Any] | None:
             "last_breach_period": sow.last_breach_period,  # type: ignore[attr-defined]
             "url": _changelist("engagements.slabreach", sow__id__exact=sow.pk),
         }
-        for sow in sow_list_most_breached(since=months[0], limit=MOST_BREACHED)
+        for sow in sow_list_most_breached(user=user, since=months[0], limit=MOST_BREACHED)
     ]
     return {
         "rows": rows,
@@ -270,11 +269,13 @@ def _sla_section(user: Any) -> dict[str, Any] | None:
 
 
 def _audit_section(user: Any) -> dict[str, Any] | None:
-    if not user.has_perm("core.view_auditevent"):
-        return None
     from core.selectors import audit_chain_health
 
-    return {"health": audit_chain_health(), "url": _changelist("core.auditevent")}
+    try:
+        health = audit_chain_health(user=user)
+    except PermissionDenied:
+        return None
+    return {"health": health, "url": _changelist("core.auditevent")}
 
 
 @staff_member_required

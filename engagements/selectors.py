@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Max, Q, QuerySet
 
 from accounts.models import Membership
@@ -222,9 +223,15 @@ def sla_measurement_list(*, sow: StatementOfWork) -> QuerySet[SLAMeasurement]:
 
 
 # --- ops overview: SLA breaches across every SOW ---------------------------------------------------------------
-def sla_breach_counts_by_month(*, since: date) -> dict[date, int]:
+def _require_breach_viewer(user: Any) -> None:
+    if not (user.is_staff and user.has_perm("engagements.view_slabreach")):
+        raise PermissionDenied("SLA breaches across every statement of work are for ops staff.")
+
+
+def sla_breach_counts_by_month(*, user: Any, since: date) -> dict[date, int]:
     """Breaches per evaluated month from `since` (the first of a month) on, across every SOW: one grouped query.
-    Months without a breach are absent. Unscoped: the caller checks that the user may see breaches."""
+    Months without a breach are absent. Staff who may view breaches only (PermissionDenied for anyone else)."""
+    _require_breach_viewer(user)
     rows = (
         SLABreach.objects.filter(period__gte=since)
         .order_by()
@@ -235,9 +242,10 @@ def sla_breach_counts_by_month(*, since: date) -> dict[date, int]:
     return dict(rows)
 
 
-def sow_list_most_breached(*, since: date, limit: int = 5) -> QuerySet[StatementOfWork]:
+def sow_list_most_breached(*, user: Any, since: date, limit: int = 5) -> QuerySet[StatementOfWork]:
     """The statements of work with the most breaches from `since` on (each with `breach_count` and
-    `last_breach_period`), most first, at most `limit`. Unscoped: for staff pages."""
+    `last_breach_period`), most first, at most `limit`. Staff who may view breaches only."""
+    _require_breach_viewer(user)
     return (
         StatementOfWork.objects.filter(breaches__period__gte=since)
         .annotate(breach_count=Count("breaches"), last_breach_period=Max("breaches__period"))

@@ -363,6 +363,37 @@ def test_staff_without_permissions_get_a_clear_message_and_no_numbers(client) ->
     assert "Pending reviews" not in html and "Payouts by state" not in html
 
 
+def test_the_selectors_themselves_refuse_people_without_the_permission() -> None:
+    from django.core.exceptions import PermissionDenied
+
+    from billing.selectors import payout_totals_by_status
+    from compliance.selectors import compliance_review_queue_summaries
+    from core.selectors import audit_chain_health
+    from engagements.selectors import sla_breach_counts_by_month, sow_list_most_breached
+
+    _seed(1)
+    since = timezone.localdate().replace(day=1) - timedelta(days=400)
+    member, bare_staff, finance = UserFactory(), _staff(), _staff(FINANCE)
+    for user in (member, bare_staff):
+        assert compliance_review_queue_summaries(user=user) == {}
+        for read in (
+            lambda user=user: payout_totals_by_status(user=user),
+            lambda user=user: sla_breach_counts_by_month(user=user, since=since),
+            lambda user=user: sow_list_most_breached(user=user, since=since),
+            lambda user=user: audit_chain_health(user=user),
+        ):
+            with pytest.raises(PermissionDenied):
+                read()
+    assert compliance_review_queue_summaries(user=finance) == {}
+    assert payout_totals_by_status(user=finance) and sla_breach_counts_by_month(user=finance, since=since)
+    assert set(compliance_review_queue_summaries(user=_staff(COMPLIANCE_REVIEWERS))) == {
+        "documents",
+        "screening_hits",
+        "assessments",
+        "erasures",
+    }
+
+
 # --- cost -----------------------------------------------------------------------------------------------------
 def _queries(client) -> int:
     with CaptureQueriesContext(connection) as queries:
