@@ -230,7 +230,11 @@ def seed_billing_demo(*, rng: random.Random, fund: Fund | None) -> dict[str, int
         [invoice for invoice in open_invoices if invoice.kind == Invoice.Kind.SOW_MONTH],
         lambda invoice: invoice.sow_id,
     )
-    hourly_contracts = sorted(weeks)[:TIMESHEET_CONTRACTS_PAID]
+    # The demo freelancer's hourly weeks are among those paid (their earnings page shows a payout).
+    demo_login = User.objects.filter(email="freelancer@tandem.test").values_list("pk", flat=True).first()
+    hourly_contracts = sorted(
+        weeks, key=lambda contract_id: (weeks[contract_id][0].issuer_user_id != demo_login, contract_id)
+    )[:TIMESHEET_CONTRACTS_PAID]
 
     # Clients pay the older weeks and months.
     for contract_id in hourly_contracts:
@@ -244,8 +248,13 @@ def seed_billing_demo(*, rng: random.Random, fund: Fund | None) -> dict[str, int
     freelancer = User.objects.filter(email="freelancer@tandem.test").first()
     vendor = Organization.objects.filter(slug="indus-ridge-solutions").first()
     vendor_owner = User.objects.filter(email="vendor@tandem.test").first()
-    first_contract = weeks[hourly_contracts[0]][0].contract if hourly_contracts else None
-    hourly_freelancer = first_contract.freelancer if first_contract is not None else None
+    # Another hourly freelancer (not the demo login, whose earnings page shows a paid payout) is put on hold.
+    hourly_freelancer = None
+    for contract_id in hourly_contracts:
+        contract = weeks[contract_id][0].contract
+        if contract is not None and contract.freelancer is not None and contract.freelancer != freelancer:
+            hourly_freelancer = contract.freelancer
+            break
     if freelancer is not None:
         payments.connect(by=freelancer)
     if vendor is not None and vendor_owner is not None:

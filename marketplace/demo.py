@@ -142,6 +142,8 @@ def seed_marketplace_demo(*, rng: random.Random, gig_count: int = 220) -> dict[s
     existing = set(Gig.objects.values_list("organization_id", "title"))
     categories = list(GIG_TEMPLATES)
     created = 0
+    demo_freelancer = User.objects.filter(email="freelancer@tandem.test").first()
+    demo_hires = {"completed": 0, "in_progress": 0}
     for index in range(gig_count):
         owner = clients[index % len(clients)]
         category = categories[index % len(categories)]
@@ -177,10 +179,20 @@ def seed_marketplace_demo(*, rng: random.Random, gig_count: int = 220) -> dict[s
             gig_cancel(gig_id=gig.pk, by=owner.user, reason="Priorities changed")
             continue
         match_gig(gig_id=gig.pk, limit=25)
-        bids = _demo_bids(gig, data, rng)
+        # The demo freelancer's history: three finished contracts (reviewed) and an hourly one under way.
+        wanted = (state == "completed" and demo_hires["completed"] < 3) or (
+            state == "in_progress" and kind == "hourly" and demo_hires["in_progress"] < 1
+        )
+        bids = _demo_bids(gig, data, rng, prefer=demo_freelancer if wanted else None)
         if state in ("in_progress", "completed") and bids:
-            bid_shortlist(bid_id=bids[0].pk, by=owner.user)
-            contract = bid_accept(bid_id=bids[0].pk, by=owner.user)
+            chosen = next(
+                (bid for bid in bids if wanted and demo_freelancer and bid.freelancer_id == demo_freelancer.pk),
+                bids[0],
+            )
+            if wanted and demo_freelancer and chosen.freelancer_id == demo_freelancer.pk:
+                demo_hires[state] += 1
+            bid_shortlist(bid_id=chosen.pk, by=owner.user)
+            contract = bid_accept(bid_id=chosen.pk, by=owner.user)
             Contract.objects.filter(pk=contract.pk).update(
                 status=Contract.Status.ACTIVE, start_date=timezone.localdate()
             )
@@ -220,14 +232,19 @@ def seed_marketplace_demo(*, rng: random.Random, gig_count: int = 220) -> dict[s
     }
 
 
-def _demo_bids(gig: Gig, data: GigInput, rng: random.Random) -> list[Bid]:
-    """Three to six bids from matched freelancers (and sometimes a vendor firm)."""
+def _demo_bids(gig: Gig, data: GigInput, rng: random.Random, *, prefer: User | None = None) -> list[Bid]:
+    """Three to six bids from matched freelancers (and sometimes a vendor firm); `prefer` bids first when the
+    gig matched them."""
     candidates = list(
         Match.objects.filter(gig=gig)
         .filter(Q(freelancer__isnull=False) | Q(vendor__isnull=False))
         .order_by("rank")[:12]
     )
     rng.shuffle(candidates)
+    if prefer is not None:
+        preferred = Match.objects.filter(gig=gig, freelancer=prefer).first()  # ranked anywhere in the 25
+        if preferred is not None:
+            candidates = [preferred, *(match for match in candidates if match.pk != preferred.pk)]
     bids: list[Bid] = []
     for match in candidates[: rng.randint(3, 6)]:
         if match.freelancer_id:
