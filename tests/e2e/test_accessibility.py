@@ -39,6 +39,8 @@ def _blocking_violations(page: Page, path: str, viewport: str) -> list[str]:
     page.set_viewport_size(VIEWPORTS[viewport])
     response = page.goto(path)
     assert response is not None and response.status == 200, f"{path} answered {response and response.status}"
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0, f"{path} ({viewport}) is {overflow}px wider than the screen: it pans sideways"
     page.add_script_tag(path=str(AXE))
     results = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
     # The check itself ran: the vendored engine, and rules that passed (a page axe could not read has none).
