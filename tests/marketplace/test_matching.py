@@ -140,3 +140,16 @@ def test_factor_names_read_as_words() -> None:
         "Rate",
         "Exposure penalty",
     ]
+
+
+def test_scores_and_weights_read_as_whole_percentages() -> None:
+    from marketplace.templatetags.matching import share
+
+    assert [share(value) for value in ("0.9000", "0.05", Decimal("0.125"), "1", "-0.1")] == [
+        "90%",
+        "5%",
+        "13%",
+        "100%",
+        "\u221210%",
+    ]
+    assert share("n/a") == "n/a"
