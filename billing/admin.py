@@ -182,7 +182,7 @@ class PayoutAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             if canceled:
                 self.message_user(
                     request,
-                    f"Canceled {canceled} payout(s); what they held stays payable to the payee.",
+                    f"Cancelled {canceled} payout(s); what they held stays payable to the payee.",
                     messages.SUCCESS,
                 )
             return None

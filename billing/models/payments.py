@@ -16,7 +16,7 @@ class Payment(TimeStampedModel):
         PROCESSING = "processing", "Processing"
         SUCCEEDED = "succeeded", "Paid"
         FAILED = "failed", "Failed"
-        CANCELED = "canceled", "Canceled"
+        CANCELED = "canceled", "Cancelled"
 
     # How far each Stripe status is along; the stored status only moves forward, whatever order events arrive in.
     RANK = {

@@ -46,7 +46,7 @@ class Payout(StatefulModel):
         PENDING = "pending", "Queued"
         PAID = "paid", "Paid"
         FAILED = "failed", "Failed"
-        CANCELED = "canceled", "Canceled"
+        CANCELED = "canceled", "Cancelled"
 
     TRANSITIONS = {
         Status.PENDING: {Status.PAID, Status.FAILED, Status.CANCELED},

@@ -230,7 +230,7 @@ def test_cancel_asks_for_a_reason_then_cancels_only_failed_payouts(finance_clien
     assert status_before == "failed"
     assert _messages(done) == [
         ("error", f"Payout {queued.pk}: Only a failed payout can be canceled; a queued one may be sending."),
-        ("success", "Canceled 1 payout(s); what they held stays payable to the payee."),
+        ("success", "Cancelled 1 payout(s); what they held stays payable to the payee."),
     ]
     failed.refresh_from_db()
     queued.refresh_from_db()
