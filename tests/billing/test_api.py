@@ -18,48 +18,13 @@ from billing.models import CreditNote, Invoice, Payment, Payout, PayoutAccount
 from engagements.models import Contract, Timesheet
 from engagements.services import TimeEntryInput, time_entry_add, timesheet_approve, timesheet_submit, week_start_of
 from tests.api_support import READ_SCOPES, api_client, freelancer_api_key, org_api_key
+from tests.billing.support import invoice_row
 from tests.factories import MembershipFactory, OrganizationFactory, TalentProfileFactory
 
 INVOICES = "/api/v1/invoices/"
 PAYOUTS = "/api/v1/payouts/"
 MONDAY = week_start_of(timezone.localdate() - timedelta(days=7))
 _numbers = itertools.count(1)
-
-
-def _invoice(organization, *, issuer_user=None, issuer_organization=None, status="issued", total="105.00") -> Invoice:
-    """An invoice row as the services leave it: 5 % marketplace fee on top, 10 % service fee kept."""
-    amount = Decimal(total)
-    subtotal = (amount / Decimal("1.05")).quantize(Decimal("0.01"))
-    number = next(_numbers)
-    invoice = Invoice.objects.create(
-        number=f"T-{number:05d}",
-        kind=Invoice.Kind.HOURLY_WEEK,
-        source_key=f"api-test:{number}",
-        organization=organization,
-        issuer_user=issuer_user,
-        issuer_organization=issuer_organization,
-        issuer_name=issuer_organization.name if issuer_organization else issuer_user.full_name,
-        bill_to_name=organization.name,
-        currency="USD",
-        subtotal=subtotal,
-        client_fee=amount - subtotal,
-        total=amount,
-        worker_fee=(subtotal / 10).quantize(Decimal("0.01")),
-        status=status,
-        issued_at=timezone.now(),
-        due_date=timezone.localdate() + timedelta(days=14),
-        paid_at=timezone.now() if status == "paid" else None,
-    )
-    invoice.lines.create(
-        description="Work", unit="hours", quantity=Decimal("2"), unit_price=subtotal / 2, amount=subtotal
-    )
-    invoice.lines.create(
-        kind="marketplace_fee",
-        description="Marketplace fee (5 %)",
-        unit_price=amount - subtotal,
-        amount=amount - subtotal,
-    )
-    return invoice
 
 
 @pytest.fixture
@@ -104,10 +69,10 @@ def _numbers_of(response) -> list[str]:
 @pytest.mark.django_db
 def test_each_side_lists_its_own_invoices_only(parties) -> None:
     client, vendor, freelancer, other = parties
-    from_firm = _invoice(client, issuer_organization=vendor)
-    from_marta = _invoice(client, issuer_user=freelancer)
-    _invoice(other, issuer_user=freelancer)
-    elsewhere = _invoice(other, issuer_organization=OrganizationFactory(kind="vendor"))
+    from_firm = invoice_row(client, issuer_organization=vendor)
+    from_marta = invoice_row(client, issuer_user=freelancer)
+    invoice_row(other, issuer_user=freelancer)
+    elsewhere = invoice_row(other, issuer_organization=OrganizationFactory(kind="vendor"))
 
     as_client = api_client(org_api_key(client, scopes=["billing:read"])).get(INVOICES)
     as_vendor = api_client(org_api_key(vendor, scopes=["billing:read"])).get(INVOICES)
@@ -126,7 +91,7 @@ def test_each_side_lists_its_own_invoices_only(parties) -> None:
 @pytest.mark.django_db
 def test_an_invoice_shows_its_lines_and_credit_notes_and_hides_the_service_fee_from_the_client(parties) -> None:
     client, vendor, _freelancer, _other = parties
-    invoice = _invoice(client, issuer_organization=vendor, total="210.00")
+    invoice = invoice_row(client, issuer_organization=vendor, total="210.00")
     note = CreditNote.objects.create(
         invoice=invoice,
         number="CN-00001",
@@ -201,8 +166,8 @@ def test_an_invoice_shows_its_lines_and_credit_notes_and_hides_the_service_fee_f
 @pytest.mark.django_db
 def test_invoices_filter_by_status_and_refuse_an_unknown_one(parties) -> None:
     client, vendor, _freelancer, _other = parties
-    paid = _invoice(client, issuer_organization=vendor, status="paid")
-    _invoice(client, issuer_organization=vendor)
+    paid = invoice_row(client, issuer_organization=vendor, status="paid")
+    invoice_row(client, issuer_organization=vendor)
     api = api_client(org_api_key(client, scopes=["billing:read"]))
 
     assert _numbers_of(api.get(INVOICES, {"status": "paid"})) == [paid.number]
@@ -216,7 +181,7 @@ def test_invoices_filter_by_status_and_refuse_an_unknown_one(parties) -> None:
 @pytest.mark.django_db
 def test_another_organisations_invoice_is_404_and_keys_need_the_billing_scope(parties) -> None:
     client, vendor, _freelancer, other = parties
-    invoice = _invoice(client, issuer_organization=vendor)
+    invoice = invoice_row(client, issuer_organization=vendor)
 
     assert api_client(org_api_key(other)).get(f"{INVOICES}{invoice.pk}/").status_code == 404
     assert api_client(org_api_key(client, scopes=["talent:read"])).get(INVOICES).status_code == 403
@@ -229,13 +194,13 @@ def test_another_organisations_invoice_is_404_and_keys_need_the_billing_scope(pa
 def test_invoices_take_the_same_number_of_queries_for_one_or_three(parties) -> None:
     client, vendor, freelancer, _other = parties
     api = api_client(org_api_key(client, scopes=["billing:read"]))
-    _invoice(client, issuer_organization=vendor)
+    invoice_row(client, issuer_organization=vendor)
     api.get(INVOICES)
 
     with CaptureQueriesContext(connection) as one:
         assert len(api.get(INVOICES).json()["results"]) == 1
-    _invoice(client, issuer_user=freelancer)
-    _invoice(client, issuer_organization=vendor, status="paid")
+    invoice_row(client, issuer_user=freelancer)
+    invoice_row(client, issuer_organization=vendor, status="paid")
     with CaptureQueriesContext(connection) as three:
         assert len(api.get(INVOICES).json()["results"]) == 3
 
@@ -288,7 +253,7 @@ def test_only_the_billed_organisation_with_a_write_key_gets_a_pay_link(hourly_in
 @pytest.mark.django_db
 def test_a_paid_invoice_has_nothing_to_pay(parties) -> None:
     client, vendor, _freelancer, _other = parties
-    invoice = _invoice(client, issuer_organization=vendor, status="paid")
+    invoice = invoice_row(client, issuer_organization=vendor, status="paid")
 
     response = api_client(org_api_key(client)).post(f"{INVOICES}{invoice.pk}/pay-link/", format="json")
 

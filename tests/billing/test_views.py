@@ -27,6 +27,7 @@ from engagements.services import (
     week_start_of,
 )
 from marketplace.services.bids import BidInput, bid_create
+from tests.billing.support import invoice_row
 from tests.compliance_support import approve_all
 from tests.factories import (
     MembershipFactory,
@@ -79,35 +80,6 @@ def hourly_invoice(hire, stripe_standin):
     invoice = services.invoice_issue_for_timesheet(timesheet=timesheet)
     assert invoice is not None
     return invoice, member, freelancer
-
-
-def _invoice(organization, *, issuer_user=None, issuer_organization=None, status="issued", total="105.00") -> Invoice:
-    """An invoice row as the services leave it (for list and access tests that need many of them)."""
-    amount = Decimal(total)
-    subtotal = (amount / Decimal("1.05")).quantize(Decimal("0.01"))
-    number = next(_numbers)
-    invoice = Invoice.objects.create(
-        number=f"T-{number:05d}",
-        kind=Invoice.Kind.HOURLY_WEEK,
-        source_key=f"test:{number}",
-        organization=organization,
-        issuer_user=issuer_user,
-        issuer_organization=issuer_organization,
-        issuer_name=issuer_organization.name if issuer_organization else issuer_user.full_name,
-        bill_to_name=organization.name,
-        currency="USD",
-        subtotal=subtotal,
-        client_fee=amount - subtotal,
-        total=amount,
-        worker_fee=(subtotal / 10).quantize(Decimal("0.01")),
-        status=status,
-        issued_at=timezone.now(),
-        due_date=timezone.localdate() + timedelta(days=14),
-        paid_at=timezone.now() if status == "paid" else None,
-    )
-    invoice.lines.create(description="Work", unit_price=subtotal, amount=subtotal)
-    invoice.lines.create(kind="marketplace_fee", description="Marketplace fee (5 %)", unit_price=0, amount=0)
-    return invoice
 
 
 # --- earnings and client billing with exact figures ------------------------------------------------------------------
@@ -254,8 +226,11 @@ def test_a_member_of_several_organisations_chooses_or_sees_all_labelled(client: 
     second = MembershipFactory(user=first.user, organization=OrganizationFactory(name="Bravo Labs", kind="client"))
     stranger = MembershipFactory(organization=OrganizationFactory(name="Zulu Corp", kind="client"))
     freelancer = TalentProfileFactory(user__full_name="Ada Lovelace").user
-    mine = [_invoice(first.organization, issuer_user=freelancer), _invoice(second.organization, issuer_user=freelancer)]
-    foreign = _invoice(stranger.organization, issuer_user=freelancer)
+    mine = [
+        invoice_row(first.organization, issuer_user=freelancer),
+        invoice_row(second.organization, issuer_user=freelancer),
+    ]
+    foreign = invoice_row(stranger.organization, issuer_user=freelancer)
     client.force_login(first.user)
 
     default = client.get("/billing/")
@@ -275,8 +250,8 @@ def test_a_member_of_several_organisations_chooses_or_sees_all_labelled(client: 
 def test_invoice_list_filters_by_status(client: Client) -> None:
     member = MembershipFactory(organization=OrganizationFactory(kind="client"))
     freelancer = TalentProfileFactory().user
-    unpaid = _invoice(member.organization, issuer_user=freelancer)
-    paid = _invoice(member.organization, issuer_user=freelancer, status="paid")
+    unpaid = invoice_row(member.organization, issuer_user=freelancer)
+    paid = invoice_row(member.organization, issuer_user=freelancer, status="paid")
     client.force_login(member.user)
 
     response = client.get("/billing/?status=paid")
@@ -305,7 +280,7 @@ def test_invoice_and_payment_lists_use_a_constant_number_of_queries(
 
     def more(count: int) -> None:
         for index in range(count):
-            invoice = _invoice(member.organization, issuer_user=freelancers[index % 3], status="paid")
+            invoice = invoice_row(member.organization, issuer_user=freelancers[index % 3], status="paid")
             Payment.objects.create(
                 organization=member.organization,
                 invoice=invoice,
@@ -342,7 +317,7 @@ def test_payout_and_issued_invoice_lists_use_a_constant_number_of_queries(
                 paid_at=timezone.now(),
                 idempotency_key=f"payout-test-{next(_numbers)}",
             )
-            _invoice(client_org, issuer_user=freelancer, status="paid")
+            invoice_row(client_org, issuer_user=freelancer, status="paid")
             assert payout.pk
 
     more(1)
@@ -430,7 +405,7 @@ def test_a_vendor_firms_earnings_are_for_its_owners_admins_and_finance(stripe_st
     plain = MembershipFactory(organization=owner.organization, role="member").user
     finance = MembershipFactory(organization=owner.organization, role="finance").user
     buyer = OrganizationFactory(kind="client")
-    invoice = _invoice(buyer, issuer_organization=owner.organization)
+    invoice = invoice_row(buyer, issuer_organization=owner.organization)
 
     client.force_login(plain)
     refused = client.get("/billing/earnings/")
