@@ -27,7 +27,6 @@ HOUR_WEEKS = 12
 SLA_MONTHS = 12
 SPEND_MONTHS = 6
 OPEN_GIGS = 8
-LIVE_BID_STATUSES = ("submitted", "shortlisted")
 
 
 @dataclass(frozen=True)
@@ -113,7 +112,7 @@ def client_panel(*, user: User, organization: Organization) -> dict[str, Any]:
 # --- freelancer ---------------------------------------------------------------------------------------------------
 def freelancer_panel(*, user: User, profile: Any) -> dict[str, Any]:
     from engagements.selectors import contract_counts_for_user, hours_by_week_for_freelancer
-    from marketplace.selectors.bids import bid_list_for_bidder
+    from marketplace.selectors.bids import bid_count_waiting
     from marketplace.selectors.reviews import rating_counts_for_freelancer
 
     mondays = recent_weeks(HOUR_WEEKS)
@@ -148,7 +147,7 @@ def freelancer_panel(*, user: User, profile: Any) -> dict[str, Any]:
     this_week = weeks[-1]
     return {
         "contracts": contract_counts_for_user(user=user),
-        "live_bids": bid_list_for_bidder(user=user).filter(freelancer=user, status__in=LIVE_BID_STATUSES).count(),
+        "live_bids": bid_count_waiting(user=user),
         "hours_this_week": this_week.logged,
         "hour_weeks": weeks,
         "hours_total": sum((week.logged for week in weeks), zero),
@@ -168,7 +167,7 @@ def freelancer_panel(*, user: User, profile: Any) -> dict[str, Any]:
 # --- vendor -------------------------------------------------------------------------------------------------------
 def vendor_panel(*, user: User, organization: Organization) -> dict[str, Any]:
     from engagements.selectors import sla_attainment_by_month_for_vendor, sow_counts_for_vendor
-    from marketplace.selectors.bids import bid_list_for_bidder
+    from marketplace.selectors.bids import bid_count_waiting
 
     months = recent_months(SLA_MONTHS)
     evaluated = sla_attainment_by_month_for_vendor(user=user, organization_id=organization.pk, since=months[0])
@@ -189,9 +188,7 @@ def vendor_panel(*, user: User, organization: Organization) -> dict[str, Any]:
     latest = attainment[-1] if attainment else None
     return {
         "sows": sow_counts_for_vendor(user=user, organization_id=organization.pk),
-        "live_bids": bid_list_for_bidder(user=user)
-        .filter(vendor_id=organization.pk, status__in=LIVE_BID_STATUSES)
-        .count(),
+        "live_bids": bid_count_waiting(user=user, vendor_id=organization.pk),
         "attainment": attainment[::-1],
         "attainment_latest": latest,
         "attainment_chart": chart,

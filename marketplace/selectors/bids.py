@@ -34,6 +34,14 @@ def bid_list_for_bidder(*, user: User) -> QuerySet[Bid]:
     )
 
 
+def bid_count_waiting(*, user: User, vendor_id: int | None = None) -> int:
+    """How many of the user's own bids (or, with `vendor_id`, of that vendor firm's, if the user belongs to it)
+    wait for the client: submitted or shortlisted. One query."""
+    bids = bid_list_for_bidder(user=user)
+    bids = bids.filter(vendor_id=vendor_id) if vendor_id is not None else bids.filter(freelancer=user)
+    return bids.filter(status__in=(Bid.Status.SUBMITTED, Bid.Status.SHORTLISTED)).count()
+
+
 def bid_get_for_bidder(*, bid_id: int, user: User) -> Bid:
     return bid_list_for_bidder(user=user).get(pk=bid_id)
 
